@@ -1,0 +1,43 @@
+# Two commands for a new user: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test setup db seed translations benchmark clean
+
+$(BIN)/activate: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+setup: $(BIN)/activate
+
+# Creates and migrates the database (SQLite in instance/ unless DATABASE_URL says otherwise).
+db: setup
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed --demo --if-empty
+
+run: seed
+	@$(BIN)/flask demo-logins
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+
+test: db
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-extract the UI strings after changing them, then translate the new ones in messages.po.
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o admin_app/translations/messages.pot .
+	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations -l id -l en --no-fuzzy-matching
+	$(BIN)/pybabel compile -d admin_app/translations
+
+benchmark: db
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,78 @@
+"""Application factory of the cooperation-service admin panel."""
+import logging
+import os
+
+from flask import Flask, redirect, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from admin_app.config import Config
+from admin_app.extensions import babel, csrf, login_manager, migrate
+from models import db
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides the environment (tests pass their database here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "kerjasama.sqlite")
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    from admin_app import auth, cli, health, i18n
+    from admin_app.admin import init_admin
+
+    auth.init_app(app)
+    cli.init_app(app)
+    health.init_app(app)
+    i18n.init_app(app)
+    init_admin(app)
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("admin.index"))
+
+    @app.context_processor
+    def _template_globals():
+        return {"current_locale": str(get_locale())}
+
+    return app
+
+
+def _with_driver(url: str) -> str:
+    """`postgresql://` URLs (as most tools write them) use psycopg 3, the pinned driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _select_locale() -> str:
+    from flask import current_app, session
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.language
+    return session.get("language") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys; WAL plus a busy timeout so writers wait, not fail."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,38 @@
+"""Build the Admin object and its screens for one app (never at import: see flask-admin #910)."""
+import os
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from models import (AuditLog, Case, Complaint, Disposition, Document, Meeting, Party, Setting,
+                    StepEvent, User, db)
+
+
+def init_admin(app: Flask) -> Admin:
+    from admin_app.admin.cases import (CaseView, DispositionView, DocumentView, MeetingView,
+                                       StepEventView)
+    from admin_app.admin.dashboard import DashboardView
+    from admin_app.admin.records import (AuditLogView, ComplaintView, PartyView, SettingView,
+                                         UserView)
+
+    admin = Admin(
+        app,
+        name=_l("Cooperation Service"),
+        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
+        translations_path=os.path.join(app.root_path, "translations"),
+    )
+    cases, reference, records = _l("Cases"), _l("Reference data"), _l("Records")
+    admin.add_view(CaseView(Case, db, name=_l("Cases"), category=cases, endpoint="case"))
+    admin.add_view(DispositionView(Disposition, db, name=_l("Dispositions"), category=cases, endpoint="disposition"))
+    admin.add_view(MeetingView(Meeting, db, name=_l("Meetings"), category=cases, endpoint="meeting"))
+    admin.add_view(DocumentView(Document, db, name=_l("Documents"), category=cases, endpoint="document"))
+    admin.add_view(StepEventView(StepEvent, db, name=_l("Step history"), category=cases, endpoint="stepevent"))
+    admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), endpoint="complaint"))
+    admin.add_view(PartyView(Party, db, name=_l("Parties"), category=reference, endpoint="party"))
+    admin.add_view(SettingView(Setting, db, name=_l("Settings"), category=reference, endpoint="setting"))
+    admin.add_view(UserView(User, db, name=_l("Users"), category=records, endpoint="user"))
+    admin.add_view(AuditLogView(AuditLog, db, name=_l("Audit log"), category=records, endpoint="auditlog"))
+    return admin

@@ -1,0 +1,160 @@
+"""Screens of the case work: cases, dispositions, meetings, documents, step history."""
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.validators import ValidationError
+
+from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
+from admin_app.labels import choices, step_choices
+from models import (AgreementType, Attendee, Case, CaseStatus, DocumentKind, Instruction, MeetingStatus,
+                    Party, Role, StepEventKind, User, db)
+from models.case import case_problems
+from models.document import next_revision
+
+
+def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
+    return QueryAjaxModelLoader(name, db, Party, fields=["name"], order_by=Party.name, page_size=20, **filters)
+
+
+def user_loader(name: str) -> QueryAjaxModelLoader:
+    return QueryAjaxModelLoader(name, db, User, fields=["full_name", "username"], order_by=User.full_name,
+                                filters=["active = true", "role != 'admin'"], page_size=20)
+
+
+def case_loader(name: str, **filters) -> QueryAjaxModelLoader:
+    return QueryAjaxModelLoader(name, db, Case, fields=["registration_number", "title"],
+                                order_by=Case.registration_number.desc(), page_size=20, **filters)
+
+
+CASE_LABELS = {
+    "registration_number": _l("Registration no."), "agreement_type": _l("Type"), "title": _l("Title"),
+    "subject": _l("Subject (counterparty)"), "subject.name": _l("Subject (counterparty)"),
+    "object": _l("Object of cooperation"), "opd": _l("Proposing OPD"), "opd.name": _l("Proposing OPD"),
+    "proposal_number": _l("Proposal letter no."), "proposal_date": _l("Proposal letter date"),
+    "received_date": _l("Received"), "due_date": _l("Due"), "current_step": _l("Step"),
+    "status": _l("Status"), "assigned_to": _l("Assigned to"), "assigned_to.full_name": _l("Assigned to"),
+    "previous_case": _l("Follows KSB"), "closed_at": _l("Closed"), "days_on_hold": _l("Days on hold"),
+    "created_at": _l("Created"), "updated_at": _l("Updated"), "case": _l("Case"),
+    "case.registration_number": _l("Case"), "step": _l("Step"), "note": _l("Note"),
+}
+
+
+class CaseView(SecuredModelView):
+    screen = "case"
+    column_list = ("registration_number", "agreement_type", "title", "subject", "opd", "current_step",
+                   "status", "received_date", "due_date", "assigned_to")
+    column_details_list = ("registration_number", "agreement_type", "title", "subject", "object", "opd",
+                           "proposal_number", "proposal_date", "received_date", "due_date", "days_on_hold",
+                           "current_step", "status", "assigned_to", "previous_case", "closed_at",
+                           "created_at", "updated_at")
+    column_export_list = column_details_list
+    column_labels = CASE_LABELS
+    column_searchable_list = ("registration_number", "title", "object", "proposal_number")
+    column_filters = ("agreement_type", "status", "current_step", "opd.name", "subject.name",
+                      "assigned_to.full_name", "received_date", "due_date")
+    column_sortable_list = ("registration_number", "agreement_type", "title", ("subject", "subject.name"),
+                            ("opd", "opd.name"), "current_step", "status", "received_date", "due_date",
+                            ("assigned_to", "assigned_to.full_name"))
+    column_default_sort = ("received_date", True)
+    column_choices = {"agreement_type": choices(AgreementType), "status": choices(CaseStatus),
+                      "current_step": step_choices()}
+    # Step, status, numbers and due date follow the procedure and the rules: never on a form.
+    form_columns = ("agreement_type", "title", "subject", "object", "opd", "proposal_number",
+                    "proposal_date", "received_date", "assigned_to", "previous_case")
+    form_choices = {"agreement_type": choices(AgreementType)}
+    form_ajax_refs = {
+        "subject": party_loader("subject"),
+        "opd": party_loader("opd", filters=["kind = 'opd'"]),
+        "assigned_to": user_loader("assigned_to"),
+        "previous_case": case_loader("previous_case", filters=["agreement_type = 'KSB'"]),
+    }
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        problems = case_problems(model)
+        if problems:
+            raise ValidationError(" ".join(gettext(problem) for problem in problems))
+
+
+class DispositionView(SecuredModelView):
+    screen = "disposition"
+    column_list = ("case", "step", "author", "to_user", "to_role", "instruction", "due_date", "done_at")
+    column_labels = {**CASE_LABELS, "author": _l("From"), "to_user": _l("To (person)"),
+                     "to_role": _l("To (role)"), "instruction": _l("Instruction"), "due_date": _l("Due"),
+                     "done_at": _l("Done")}
+    column_searchable_list = ("note", "case.registration_number")
+    column_filters = ("instruction", "to_role", "due_date", "done_at", "case.registration_number",
+                      "to_user.full_name")
+    column_choices = {"instruction": choices(Instruction), "to_role": choices(Role), "step": step_choices()}
+    column_default_sort = ("created_at", True)
+    form_columns = ("case", "step", "to_user", "to_role", "instruction", "note", "due_date")
+    form_choices = {"instruction": choices(Instruction),
+                    "to_role": [("", "—")] + [c for c in choices(Role) if c[0] in ("kasubbag", "staff")],
+                    "step": [(str(n), label) for n, label in step_choices()]}
+    form_args = {"step": {"coerce": int}}
+    form_ajax_refs = {"case": case_loader("case"), "to_user": user_loader("to_user")}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        model.to_role = model.to_role or None
+        if model.to_user is None and model.to_role is None:
+            raise ValidationError(gettext("Choose the addressee: a person or a role."))
+        if is_created:
+            model.author_id = current_user.id
+
+
+class AttendeeInline(InlineFormAdmin):
+    form_columns = ("id", "name", "position", "organisation", "present")
+    form_label = _l("Attendee")
+    column_labels = {"name": _l("Name"), "position": _l("Position"), "organisation": _l("Organisation"),
+                     "present": _l("Present")}
+
+
+class MeetingView(SecuredModelView):
+    screen = "meeting"
+    column_list = ("case", "scheduled_at", "place", "status")
+    column_labels = {**CASE_LABELS, "scheduled_at": _l("Scheduled"), "place": _l("Place"),
+                     "agenda": _l("Agenda"), "minutes": _l("Minutes"), "attendees": _l("Attendees")}
+    column_searchable_list = ("place", "agenda", "case.registration_number")
+    column_filters = ("status", "scheduled_at", "case.registration_number")
+    column_choices = {"status": choices(MeetingStatus)}
+    column_default_sort = ("scheduled_at", True)
+    form_columns = ("case", "scheduled_at", "place", "agenda", "status", "minutes", "attendees")
+    form_choices = {"status": choices(MeetingStatus)}
+    form_ajax_refs = {"case": case_loader("case")}
+    inline_models = (AttendeeInline(Attendee),)
+
+
+class DocumentView(SecuredModelView):
+    screen = "document"
+    column_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "created_by")
+    column_labels = {**CASE_LABELS, "kind": _l("Kind"), "revision": _l("Version"), "title": _l("Title"),
+                     "letter_number": _l("Letter no."), "letter_date": _l("Letter date"),
+                     "created_by": _l("Uploaded by")}
+    column_searchable_list = ("title", "letter_number", "case.registration_number")
+    column_filters = ("kind", "letter_date", "case.registration_number")
+    column_choices = {"kind": choices(DocumentKind)}
+    column_default_sort = ("created_at", True)
+    form_columns = ("case", "kind", "title", "letter_number", "letter_date", "note")
+    form_choices = {"kind": choices(DocumentKind)}
+    form_ajax_refs = {"case": case_loader("case")}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if is_created:
+            model.created_by_id = current_user.id
+            model.revision = next_revision(db.session, model.case_id or model.case.id, model.kind)
+
+
+class StepEventView(ReadOnlyModelView):
+    screen = "stepevent"
+    column_list = ("at", "case", "kind", "from_step", "to_step", "actor", "note")
+    column_labels = {**CASE_LABELS, "at": _l("When"), "kind": _l("Move"), "from_step": _l("From step"),
+                     "to_step": _l("To step"), "actor": _l("By")}
+    column_searchable_list = ("note", "case.registration_number")
+    column_filters = ("kind", "at", "case.registration_number", "actor.full_name")
+    column_choices = {"kind": choices(StepEventKind), "from_step": step_choices(), "to_step": step_choices()}
+    column_default_sort = ("at", True)
+

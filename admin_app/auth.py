@@ -1,0 +1,106 @@
+"""Login, logout and the session rules of PITFALLS.md (copied cookies, throttling, next=)."""
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from admin_app.extensions import login_manager
+from models import LoginAttempt, User, db
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _remember_actor():
+        # The audit trail and the step history read the acting user from the session info.
+        db.session.info["actor_id"] = current_user.id if current_user.is_authenticated else None
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    """Session cookies carry `id:generation`; a bumped generation ends every older session."""
+    user_id, _, generation = token.partition(":")
+    if not user_id.isdigit() or not generation.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this host; anything else (other hosts, `//evil`, schemes) goes home."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("admin.index")
+
+
+def _recent_failures(username: str) -> int:
+    since = datetime.now(timezone.utc) - current_app.config["LOGIN_FAILURE_WINDOW"]
+    return db.session.execute(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
+    ).scalar_one()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip().lower()
+        if _recent_failures(username) >= current_app.config["LOGIN_MAX_FAILURES"]:
+            flash(_l("Too many failed attempts. Try again in 15 minutes."), "error")
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.execute(select(User).where(func.lower(User.username) == username)).scalar_one_or_none()
+        ok = user is not None and user.check_password(form.password.data) and user.active
+        db.session.add(LoginAttempt(username=username, remote_addr=request.remote_addr, succeeded=ok))
+        if ok:
+            user.last_login_at = datetime.now(timezone.utc)
+            db.session.commit()
+            session.clear()  # a fresh session: no fixation of a pre-login session
+            session.permanent = True
+            login_user(user, remember=False)
+            return redirect(_safe_next(request.args.get("next")))
+        db.session.commit()
+        flash(_l("Wrong username or password, or the account is inactive."), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Ends this session and every copy of its cookie (the generation is bumped)."""
+    user = db.session.get(User, current_user.id)
+    user.end_sessions()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_l("You have logged out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,30 @@
+"""Configuration: defaults here, overridden by the environment, then by `create_app(config)`."""
+import os
+from datetime import timedelta
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default: instance/kerjasama.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Sessions: one working day, HttpOnly, SameSite; Secure when served over HTTPS.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_DURATION = timedelta(hours=10)  # remember-me is not offered; bounded anyway
+
+    # CSRF tokens live as long as the session, so a long edit is never lost to expiry.
+    WTF_CSRF_TIME_LIMIT = int(PERMANENT_SESSION_LIFETIME.total_seconds())
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"  # Probolinggo is on WIB
+    LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+
+    # Login throttling, counted in the database so every worker sees the same count.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    FLASK_ADMIN_SWATCH = "default"
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024

@@ -1,0 +1,65 @@
+"""Display labels of the stored codes, one place for lists, filters, forms and exports."""
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
+
+from models import (AgreementType, CaseStatus, ComplaintChannel, ComplaintStatus, DocumentKind,
+                    Instruction, MeetingStatus, PartyKind, Role, StepEventKind)
+from models.workflow import STEPS
+
+LABELS = {
+    Role: {Role.ADMIN: _l("IT administrator"), Role.KABAG: _l("Head of Section (Kabag)"),
+           Role.KASUBBAG: _l("Head of Sub-section (Kasubbag)"), Role.STAFF: _l("Staff"),
+           Role.VIEWER: _l("Viewer")},
+    PartyKind: {PartyKind.OPD: _l("City agency (OPD)"), PartyKind.REGION: _l("Other region"),
+                PartyKind.CENTRAL: _l("Ministry or central body"), PartyKind.COMPANY: _l("Company"),
+                PartyKind.UNIVERSITY: _l("University"), PartyKind.COMMUNITY: _l("Community organisation"),
+                PartyKind.FOREIGN: _l("Foreign party")},
+    AgreementType: {AgreementType.KSB: _l("KSB (joint agreement)"),
+                    AgreementType.PKS: _l("PKS (cooperation agreement)")},
+    CaseStatus: {CaseStatus.OPEN: _l("Open"), CaseStatus.ON_HOLD: _l("On hold"),
+                 CaseStatus.DONE: _l("Done"), CaseStatus.CANCELLED: _l("Cancelled")},
+    StepEventKind: {StepEventKind.REGISTER: _l("Registered"), StepEventKind.ADVANCE: _l("Advanced"),
+                    StepEventKind.RETURN: _l("Returned"), StepEventKind.HOLD: _l("Put on hold"),
+                    StepEventKind.RESUME: _l("Resumed"), StepEventKind.CANCEL: _l("Cancelled")},
+    Instruction: {Instruction.APPROVE: _l("Approve"), Instruction.STUDY: _l("Study"),
+                  Instruction.FOLLOW_UP: _l("Follow up"), Instruction.PREPARE_MEETING: _l("Prepare a meeting"),
+                  Instruction.COORDINATE: _l("Coordinate"), Instruction.FOR_INFORMATION: _l("For information"),
+                  Instruction.FILE: _l("File")},
+    MeetingStatus: {MeetingStatus.PLANNED: _l("Planned"), MeetingStatus.HELD: _l("Held"),
+                    MeetingStatus.CANCELLED: _l("Cancelled")},
+    DocumentKind: {DocumentKind.PROPOSAL_LETTER: _l("Proposal letter"),
+                   DocumentKind.REGULATION_NOTES: _l("Regulation notes"), DocumentKind.PLAN: _l("Plan"),
+                   DocumentKind.OPD_DRAFT: _l("OPD draft"), DocumentKind.DISPOSITION_SHEET: _l("Disposition sheet"),
+                   DocumentKind.INVITATION: _l("Invitation"), DocumentKind.ATTENDANCE_LIST: _l("Attendance list"),
+                   DocumentKind.MINUTES: _l("Minutes"), DocumentKind.MEMO: _l("Memo (Nota Dinas)"),
+                   DocumentKind.FINAL_DRAFT: _l("Final draft"), DocumentKind.SIGNED_AGREEMENT: _l("Signed agreement"),
+                   DocumentKind.HANDOVER_RECEIPT: _l("Hand-over receipt"), DocumentKind.OTHER: _l("Other")},
+    ComplaintChannel: {ComplaintChannel.LETTER: _l("Letter"), ComplaintChannel.PHONE: _l("Phone"),
+                       ComplaintChannel.FAX: _l("Fax"), ComplaintChannel.EMAIL: _l("E-mail"),
+                       ComplaintChannel.WEBSITE: _l("Website"), ComplaintChannel.IN_PERSON: _l("In person")},
+    ComplaintStatus: {ComplaintStatus.NEW: _l("New"), ComplaintStatus.IN_PROGRESS: _l("In progress"),
+                      ComplaintStatus.ANSWERED: _l("Answered"), ComplaintStatus.CLOSED: _l("Closed")},
+}
+
+
+def choices(enum_cls) -> list[tuple[str, str]]:
+    """(stored value, label) pairs in the enum's order, for selects, filters and lists."""
+    return [(member.value, LABELS[enum_cls][member]) for member in enum_cls]
+
+
+def label(enum_cls, value) -> str:
+    """The label of a stored code; an unknown code shows as itself."""
+    try:
+        return str(LABELS[enum_cls][enum_cls(value)])
+    except ValueError:
+        return str(value)
+
+
+def step_title(number: int) -> str:
+    """`5. Menerima draf dan mendisposisi` in Indonesian, the English title otherwise."""
+    step = STEPS[number - 1]
+    return f"{step.number}. {step.title_en if str(get_locale()) == 'en' else step.title_id}"
+
+
+def step_choices() -> list[tuple[int, LazyString]]:
+    return [(s.number, LazyString(step_title, s.number)) for s in STEPS]

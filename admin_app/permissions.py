@@ -1,0 +1,41 @@
+"""Who may do what: all authorisation of the panel, as data.
+
+One row per screen, one column per role. Letters: l = list and read details,
+c = create, e = edit, d = delete, x = export. Workflow moves (advance, return, hold)
+are governed by the procedure table in models/workflow.py, not here.
+"""
+from models.user import Role
+
+LIST, CREATE, EDIT, DELETE, EXPORT = "l", "c", "e", "d", "x"
+
+_ROLES = (Role.ADMIN, Role.KABAG, Role.KASUBBAG, Role.STAFF, Role.VIEWER)
+
+# screen           admin    kabag    kasubbag  staff   viewer
+_TABLE = {
+    "case":        ("",      "lcex",  "lcex",   "lcex", "lx"),
+    "party":       ("lcedx", "lcex",  "lcex",   "lce",  "l"),
+    "meeting":     ("",      "lcedx", "lcedx",  "lce",  "l"),
+    "document":    ("",      "lcedx", "lcedx",  "lce",  "l"),
+    "disposition": ("",      "lcedx", "lcedx",  "l",    "l"),
+    "complaint":   ("",      "lcedx", "lcedx",  "lce",  "l"),
+    "stepevent":   ("",      "lx",    "lx",     "lx",   "lx"),
+    "auditlog":    ("lx",    "lx",    "",       "",     ""),
+    "user":        ("lced",  "",      "",       "",     ""),
+    "setting":     ("le",    "l",     "l",      "",     ""),
+}
+
+PERMISSIONS: dict[str, dict[Role, frozenset[str]]] = {
+    screen: {role: frozenset(letters) for role, letters in zip(_ROLES, row)}
+    for screen, row in _TABLE.items()
+}
+
+
+def can(user, verb: str, screen: str) -> bool:
+    """True when `user` (a logged-in account) may `verb` on `screen`; unknown screens deny."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return False
+    return verb in PERMISSIONS.get(screen, {}).get(role, frozenset())

@@ -1,0 +1,62 @@
+"""Documents of a case (metadata; the files themselves come with the upload feature)."""
+import enum
+from datetime import date
+
+from sqlalchemy import CheckConstraint, func, select, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Timestamped, Versioned, db
+from models.case import Case
+from models.user import User, _in_values
+
+
+class DocumentKind(str, enum.Enum):
+    PROPOSAL_LETTER = "proposal_letter"
+    REGULATION_NOTES = "regulation_notes"
+    PLAN = "plan"
+    OPD_DRAFT = "opd_draft"
+    DISPOSITION_SHEET = "disposition_sheet"
+    INVITATION = "invitation"
+    ATTENDANCE_LIST = "attendance_list"
+    MINUTES = "minutes"
+    MEMO = "memo"  # Nota Dinas
+    FINAL_DRAFT = "final_draft"
+    SIGNED_AGREEMENT = "signed_agreement"
+    HANDOVER_RECEIPT = "handover_receipt"
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Document(Timestamped, Versioned, db.Model):
+    __tablename__ = "document"
+    __table_args__ = (
+        CheckConstraint(_in_values("kind", DocumentKind), name="kind"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+        UniqueConstraint("case_id", "kind", "revision", name="uq_document_case_kind_revision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cooperation_case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(250))
+    letter_number: Mapped[str | None] = mapped_column(String(100))
+    letter_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    case: Mapped[Case] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.revision})"
+
+
+def next_revision(session: Session, case_id: int, kind: str) -> int:
+    """A new document of a kind already on the case becomes the next version of it."""
+    latest = session.execute(
+        select(func.max(Document.revision)).where(Document.case_id == case_id, Document.kind == kind)
+    ).scalar()
+    return (latest or 0) + 1

@@ -1,0 +1,62 @@
+"""Settings the section changes without a release: SLA limits, calendar, reminders."""
+from dataclasses import dataclass, fields
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Timestamped, Versioned, db
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the `setting` table; a missing row means the default below."""
+
+    sla_days_ksb: int = 21          # Standar Pelayanan: KSB at most 3 weeks
+    sla_days_pks: int = 30          # PKS at most 1 month
+    sla_working_days: bool = False  # the standard counts calendar days
+    due_soon_days: int = 7
+    complaint_response_days: int = 14
+
+
+SETTING_DEFAULTS = Settings()
+
+
+class Setting(Timestamped, Versioned, db.Model):
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def parse_setting(key: str, text: str):
+    """The typed value of setting `key`; KeyError for an unknown key, ValueError for bad text."""
+    if key not in {field.name for field in fields(Settings)}:
+        raise KeyError(key)
+    kind = type(getattr(SETTING_DEFAULTS, key))
+    text = text.strip().lower()
+    if kind is bool:
+        if text in {"1", "true", "yes", "ya"}:
+            return True
+        if text in {"0", "false", "no", "tidak"}:
+            return False
+        raise ValueError(text)
+    value = int(text)
+    if not 0 <= value <= 3650:
+        raise ValueError(text)
+    return value
+
+
+def load_settings(session: Session) -> Settings:
+    """Current settings; a stored value that does not parse keeps the default."""
+    stored = dict(session.execute(select(Setting.key, Setting.value)).all())
+    values = {}
+    for field in fields(Settings):
+        if field.name in stored:
+            try:
+                values[field.name] = parse_setting(field.name, stored[field.name])
+            except ValueError:
+                pass
+    return Settings(**values)

@@ -1,0 +1,42 @@
+"""Due dates: received date + the product's limit, in calendar or working days."""
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from sqlalchemy.orm import Session
+
+from models.setting import Settings, load_settings
+
+
+@lru_cache(maxsize=32)
+def _non_working_days(year: int) -> frozenset[date]:
+    """Indonesian public holidays and cuti bersama (the `holidays` government category)."""
+    calendar = holidays.country_holidays("ID", years=year, categories=("public", "government"))
+    return frozenset(calendar)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _non_working_days(day.year)
+
+
+def add_days(start: date, days: int, working_days: bool) -> date:
+    """`days` after `start`: calendar days, or working days skipping weekends and holidays."""
+    if not working_days:
+        return start + timedelta(days=days)
+    current, counted = start, 0
+    while counted < days:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            counted += 1
+    return current
+
+
+def limit_days(settings: Settings, agreement_type: str) -> int:
+    return settings.sla_days_pks if str(agreement_type) == "PKS" else settings.sla_days_ksb
+
+
+def due_date_for(session: Session, case) -> date:
+    """Due date of `case` under the current settings, pushed by its days on hold."""
+    settings = load_settings(session)
+    limit = limit_days(settings, case.agreement_type) + (case.days_on_hold or 0)
+    return add_days(case.received_date, limit, settings.sla_working_days)

@@ -1,0 +1,181 @@
+"""Demo data: users for each role, counterparties, ~40 cases over all 17 steps."""
+import random
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import (Attendee, Case, CaseStatus, Complaint, Disposition, Document, Meeting, Party,
+                    PartyKind, StepEvent, User)
+from models.workflow import LAST_STEP, STEPS
+from seed.reference import CITY_AGENCIES, get_or_create_party
+
+DEMO_USERS = (
+    ("admin", "Rudi Hartono, S.Kom.", "admin"),
+    ("kabag", "Drs. Bambang Sutrisno, M.Si.", "kabag"),
+    ("kasubbag", "Sri Wahyuni, S.H.", "kasubbag"),
+    ("staff", "Agus Prasetyo, S.AP.", "staff"),
+    ("staff2", "Dewi Lestari, S.H.", "staff"),
+    ("viewer", "Hendra Gunawan, S.E.", "viewer"),
+)
+
+COUNTERPARTIES = (
+    (PartyKind.REGION, "Pemerintah Kabupaten Probolinggo"),
+    (PartyKind.REGION, "Pemerintah Kota Pasuruan"),
+    (PartyKind.REGION, "Pemerintah Kabupaten Lumajang"),
+    (PartyKind.CENTRAL, "Kejaksaan Negeri Kota Probolinggo"),
+    (PartyKind.CENTRAL, "BPJS Kesehatan Cabang Probolinggo"),
+    (PartyKind.CENTRAL, "Kantor Pertanahan Kota Probolinggo"),
+    (PartyKind.COMPANY, "PT Bank Pembangunan Daerah Jawa Timur Tbk"),
+    (PartyKind.COMPANY, "PT PLN (Persero) UP3 Pasuruan"),
+    (PartyKind.COMPANY, "PT Pelabuhan Indonesia (Persero) Regional 3"),
+    (PartyKind.UNIVERSITY, "Universitas Panca Marga"),
+    (PartyKind.UNIVERSITY, "Universitas Brawijaya"),
+    (PartyKind.UNIVERSITY, "Politeknik Negeri Jember"),
+    (PartyKind.COMMUNITY, "Palang Merah Indonesia Kota Probolinggo"),
+    (PartyKind.FOREIGN, "Kota Xiamen, Republik Rakyat Tiongkok"),
+)
+
+OBJECTS = (
+    ("Penanganan perkara perdata dan tata usaha negara", "Pendampingan hukum bidang perdata dan TUN"),
+    ("Jaminan kesehatan bagi penduduk", "Integrasi Jamkesda ke program JKN"),
+    ("Pengelolaan sampah regional", "Pemanfaatan TPA regional bersama"),
+    ("Pembayaran pajak daerah secara nontunai", "Layanan pembayaran PBB dan BPHTB melalui bank"),
+    ("Penerangan jalan umum", "Penyambungan dan pemeliharaan PJU"),
+    ("Magang dan penelitian mahasiswa", "Program magang, KKN dan penelitian terapan"),
+    ("Sertifikasi aset tanah pemerintah daerah", "Percepatan pendaftaran tanah aset daerah"),
+    ("Pengembangan kawasan pelabuhan", "Penataan kawasan pelabuhan Tanjung Tembaga"),
+    ("Donor darah dan tanggap bencana", "Layanan donor darah dan relawan kebencanaan"),
+    ("Pertukaran budaya dan pariwisata", "Kerja sama kota kembar bidang budaya"),
+)
+
+
+def _user(session: Session, username: str, full_name: str, role: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        user = User(username=username, full_name=full_name, role=role, active=True,
+                    email=f"{username}@probolinggokota.go.id")
+        user.set_password(password)
+        session.add(user)
+    return user
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour)).replace(tzinfo=timezone.utc)
+
+
+def load_demo(session: Session, password: str, today: date | None = None) -> dict[str, int]:
+    """Load the demo set once; a second run finds every row by its natural key and adds nothing."""
+    today = today or date.today()
+    rng = random.Random(2026)
+    users = {username: _user(session, username, name, role, password) for username, name, role in DEMO_USERS}
+    opds = [get_or_create_party(session, PartyKind.OPD, name) for name in CITY_AGENCIES]
+    partners = [get_or_create_party(session, kind, name, contact_person="Bagian Umum", phone="(0335) 421921")
+                for kind, name in COUNTERPARTIES]
+    session.flush()
+
+    created = 0
+    ksb_by_partner: dict[int, Case] = {}
+    for index in range(40):
+        proposal_number = f"DEMO/{index + 1:03d}/425.{100 + index}/2026"
+        if session.execute(select(Case.id).where(Case.proposal_number == proposal_number)).first():
+            continue
+        created += 1
+        partner = partners[index % len(partners)]
+        opd = opds[(index * 7) % len(opds)]
+        topic, detail = OBJECTS[index % len(OBJECTS)]
+        step_number = index % LAST_STEP + 1
+        is_pks = index % 3 == 2
+        received = today - timedelta(days=rng.randint(2, 60) + step_number)
+        case = Case(
+            agreement_type="PKS" if is_pks else "KSB", title=f"{'PKS' if is_pks else 'KSB'} {topic}",
+            subject=partner, object=detail, opd=opd, proposal_number=proposal_number,
+            proposal_date=received - timedelta(days=rng.randint(1, 5)), received_date=received,
+            assigned_to=users["staff" if index % 2 else "staff2"], current_step=1,
+            previous_case=ksb_by_partner.get(partner.id) if is_pks else None, created_at=_at(received, 8),
+        )
+        session.add(case)
+        session.flush()
+        if not is_pks:
+            ksb_by_partner[partner.id] = case
+        _walk(session, case, step_number, users, rng)
+        if index in (5, 23):
+            case.status = CaseStatus.ON_HOLD.value
+            session.add(StepEvent(case=case, kind="hold", from_step=case.current_step, to_step=case.current_step,
+                                  actor=users["kasubbag"], at=_at(today), note="Menunggu revisi draf dari OPD"))
+        if index == 31:
+            case.status = CaseStatus.CANCELLED.value
+            case.closed_at = _at(today)
+            session.add(StepEvent(case=case, kind="cancel", from_step=case.current_step, to_step=case.current_step,
+                                  actor=users["kabag"], at=_at(today), note="OPD menarik usulan"))
+    _complaints(session, users, today)
+    session.flush()
+    return {"users": len(users), "parties": len(opds) + len(partners), "new cases": created}
+
+
+def _walk(session: Session, case: Case, target_step: int, users: dict[str, User], rng: random.Random) -> None:
+    """Give a demo case the history and records of the steps it has passed."""
+    day = case.received_date
+    for step in STEPS[: target_step - 1]:
+        day = day + timedelta(days=rng.randint(0, 2))
+        actor = users["kabag" if step.role.value == "kabag" else "kasubbag" if step.role.value == "kasubbag" else "staff"]
+        for requirement in step.requires:
+            _make_record(session, case, step.number, requirement, actor, users, day)
+        session.add(StepEvent(case=case, kind="advance", from_step=step.number, to_step=step.number + 1,
+                              actor=actor, at=_at(day, 10 + step.number % 6)))
+    case.current_step = target_step
+    if target_step == LAST_STEP and rng.random() < 0.7:
+        _make_record(session, case, LAST_STEP, STEPS[-1].requires[0], users["staff"], users, day)
+        case.status = CaseStatus.DONE.value
+        case.closed_at = _at(day + timedelta(days=1), 15)
+        session.add(StepEvent(case=case, kind="advance", from_step=LAST_STEP, to_step=LAST_STEP,
+                              actor=users["staff"], at=case.closed_at, note="Diarsipkan"))
+
+
+def _make_record(session: Session, case: Case, step_number: int, requirement: str, actor: User,
+                 users: dict[str, User], day: date) -> None:
+    what, _, detail = requirement.partition(":")
+    if what == "document":
+        session.add(Document(case=case, kind=detail, revision=1, title=f"{detail.replace('_', ' ').title()} {case.registration_number}",
+                             letter_number=f"180/{step_number:02d}/425.014/{day.year}", letter_date=day,
+                             created_by=actor))
+    elif what == "disposition":
+        session.add(Disposition(case=case, step=step_number, author=users["kabag"], to_user=users["kasubbag"],
+                                instruction="follow_up", note="Segera ditindaklanjuti", due_date=day + timedelta(days=3),
+                                done_at=_at(day + timedelta(days=1))))
+    elif what == "meeting":
+        existing = session.execute(select(Meeting).where(Meeting.case_id == case.id)).scalar_one_or_none()
+        meeting = existing or Meeting(case=case, scheduled_at=_at(day + timedelta(days=3), 9),
+                                      place="Ruang Rapat Bagian Pemerintahan", agenda=f"Pembahasan {case.title}",
+                                      status="planned")
+        session.add(meeting)
+        if detail == "held":
+            meeting.status = "held"
+            meeting.minutes = "Para pihak menyepakati pokok-pokok kerja sama dengan catatan perbaikan redaksional."
+            meeting.attendees = [
+                Attendee(name="Sri Wahyuni, S.H.", position="Kasubbag Kerja Sama", organisation="Bagian Pemerintahan", present=True),
+                Attendee(name="Perwakilan OPD", position="Kepala Bidang", organisation=case.opd.name, present=True),
+                Attendee(name="Perwakilan Mitra", position="Manajer", organisation=case.subject.name, present=False),
+            ]
+        session.flush()
+
+
+def _complaints(session: Session, users: dict[str, User], today: date) -> None:
+    samples = (
+        ("letter", "Kepala Dinas Perikanan", "Surat No. 523/112/425.110", "Draf PKS belum diterima kembali setelah rapat.", "answered"),
+        ("phone", "Bapak Sugeng", "0812-3456-7890", "Menanyakan status kesepakatan bersama dengan universitas.", "closed"),
+        ("email", "humas@upm.ac.id", "humas@upm.ac.id", "Mohon jadwal penandatanganan KSB dipercepat.", "in_progress"),
+        ("website", "Ibu Ratna", "ratna@example.id", "Informasi persyaratan kerja sama di situs belum diperbarui.", "new"),
+        ("in_person", "Perwakilan Kecamatan Kedopok", "(0335) 420000", "Salinan dokumen KSB yang diserahkan kurang satu eksemplar.", "new"),
+        ("fax", "PT PLN (Persero) UP3 Pasuruan", "(0343) 421000", "Koreksi nama pejabat penandatangan pada draf PKS.", "answered"),
+    )
+    have = session.execute(select(func.count()).select_from(Complaint)).scalar_one()
+    if have:
+        return
+    for offset, (channel, who, contact, description, status) in enumerate(samples):
+        received = _at(today - timedelta(days=3 + offset * 6), 8 + offset)
+        answered = status in ("answered", "closed")
+        session.add(Complaint(received_at=received, channel=channel, complainant=who, contact=contact,
+                              description=description, status=status,
+                              response="Telah ditindaklanjuti dan disampaikan kepada pelapor." if answered else None,
+                              responded_at=received + timedelta(days=2) if answered else None))
