@@ -1,0 +1,48 @@
+"""Factories that write real rows; each takes keyword overrides."""
+from datetime import date, timedelta
+from functools import lru_cache
+
+from werkzeug.security import generate_password_hash
+
+from models import Case, Party, PartyKind, User, db
+from seed.reference import get_or_create_party
+
+PASSWORD = "rahasia-uji-123"
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    # Hash once per test run: scrypt costs ~50 ms each time.
+    return generate_password_hash(PASSWORD)
+
+
+def make_user(role: str, **overrides) -> User:
+    fields = {"username": role, "full_name": f"Pengguna {role}", "role": role, "active": True,
+              "password_hash": _password_hash(), **overrides}
+    user = User(**fields)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_party(kind: str = "company", name: str = "PT Mitra Sejahtera", **details) -> Party:
+    party = get_or_create_party(db.session, PartyKind(kind), name, **details)
+    db.session.flush()
+    return party
+
+
+def make_case(**overrides) -> Case:
+    received = overrides.pop("received_date", date(2026, 11, 2))
+    if "subject" not in overrides and "subject_id" not in overrides:
+        overrides["subject"] = make_party("region", "Pemerintah Kabupaten Probolinggo")
+    if "opd" not in overrides and "opd_id" not in overrides:
+        overrides["opd"] = make_party("opd", "Dinas Lingkungan Hidup")
+    fields = {
+        "agreement_type": "KSB", "title": "KSB Pengelolaan sampah regional",
+        "object": "Pemanfaatan TPA regional", "proposal_number": "660/123/425.108/2026",
+        "proposal_date": received - timedelta(days=3), "received_date": received, **overrides,
+    }
+    case = Case(**fields)
+    db.session.add(case)
+    db.session.flush()
+    return case
