@@ -31,11 +31,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
 
-    from admin_app import auth, cli, health, i18n
+    from admin_app import auth, cli, errors, health, i18n
     from admin_app.admin import init_admin
 
     auth.init_app(app)
     cli.init_app(app)
+    errors.init_app(app)
     health.init_app(app)
     i18n.init_app(app)
     init_admin(app)

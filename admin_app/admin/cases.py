@@ -49,7 +49,7 @@ class CaseView(SecuredModelView):
                            "proposal_number", "proposal_date", "received_date", "due_date", "days_on_hold",
                            "current_step", "status", "assigned_to", "previous_case", "closed_at",
                            "created_at", "updated_at")
-    column_export_list = column_details_list
+    column_export_list = tuple(c for c in column_details_list if c != "previous_case")
     column_labels = CASE_LABELS
     column_searchable_list = ("registration_number", "title", "object", "proposal_number")
     column_filters = ("agreement_type", "status", "current_step", "opd.name", "subject.name",
