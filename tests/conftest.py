@@ -105,6 +105,7 @@ def auth(client):
 def login_as(client, users, auth):
     """Log the test client in as the demo user of `role` and return the client."""
     def _login(role: str):
+        auth.logout()  # switching users in one test starts from a logged-out client
         response = auth.login(role)
         assert response.status_code == 302, response.data[:500]
         return client

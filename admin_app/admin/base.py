@@ -20,11 +20,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from openpyxl import Workbook
 from werkzeug.utils import secure_filename
-from wtforms import HiddenField
+from flask_admin.form import BaseForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired
 from wtforms.validators import ValidationError
 
 from admin_app import permissions
 from admin_app.i18n import show_date, show_datetime
+from models import db
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,24 @@ FORMATTERS = {
 }
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PanelForm(BaseForm):
+    """Every text field is stripped, and a required one must hold more than blanks."""
+
+    class Meta(BaseForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                kwargs = unbound_field.kwargs
+                kwargs["filters"] = [*kwargs.get("filters", ()), _strip]
+                kwargs["validators"] = [DataRequired() if isinstance(v, InputRequired) else v
+                                        for v in kwargs.get("validators", ())]
+            return unbound_field.bind(form=form, **options)
+
+
 class SecuredModelView(ModelView):
     """Configuration-only subclasses set `screen` (the permission table's row) and columns."""
 
@@ -64,6 +85,7 @@ class SecuredModelView(ModelView):
     # Custom actions name the letter they need; `delete` is Flask-Admin's bulk delete.
     action_verbs: dict[str, str] = {"delete": permissions.DELETE}
 
+    form_base_class = PanelForm
     can_view_details = True
     can_set_page_size = True
     page_size = 25
@@ -201,6 +223,9 @@ class SecuredModelView(ModelView):
 
     # -- errors -----------------------------------------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, SQLAlchemyError):
+            # Before anything reads the database again (the message's locale reads the user).
+            db.session.rollback()
         if isinstance(exc, ValidationError):
             flash(str(exc), "error")
             return True
