@@ -3,6 +3,7 @@ import os
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from models import Role, User, db
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Also load demo users, counterparties and cases.")
 @click.option("--if-empty", is_flag=True, help="Load only into a database without cases or users.")
 def seed_command(demo: bool, if_empty: bool) -> None:
@@ -37,6 +39,7 @@ DEFAULT_DEMO_PASSWORD = "kerjasama-demo"
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_command() -> None:
     """Print the demo accounts and their password."""
     from seed import DEMO_USERS
@@ -48,6 +51,7 @@ def demo_logins_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--full-name", required=True)
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)

@@ -1,0 +1,105 @@
+"""What runs under the screens: migrations, the database settings, health, CLI, seed data."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from admin_app import create_app
+from models import Case, Complaint, Meeting, Party, StepEvent, User, db
+
+
+def test_migrations_build_exactly_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_database_is_configured_for_concurrent_writers(app):
+    """SQLite: WAL, a busy timeout, enforced foreign keys. PostgreSQL: the 15 server CI names."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.execute(text("SHOW server_version")).scalar().startswith("15")
+            return
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_healthz_answers_200_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["database"] == "ok"
+
+
+def test_healthz_answers_503_without_the_database(tmp_path):
+    unreachable = create_app({"TESTING": True, "SECRET_KEY": "x",
+                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite"})
+    response = unreachable.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def _counts(app) -> dict:
+    with app.app_context():
+        return {model.__name__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
+                for model in (User, Party, Case, StepEvent, Meeting, Complaint)}
+
+
+def test_demo_seed_loads_once_and_twice_adds_nothing(app, runner, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "sandi-demo-uji")
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    first = _counts(app)
+    assert first["User"] == 6 and first["Case"] == 40 and first["Party"] > 40
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert _counts(app) == first
+    with app.app_context():
+        steps = set(db.session.execute(select(Case.current_step)).scalars())
+        assert steps == set(range(1, 18))
+        types = set(db.session.execute(select(Case.agreement_type)).scalars())
+        assert types == {"KSB", "PKS"}
+        overdue = db.session.execute(select(func.count()).select_from(Case).where(
+            Case.status.in_(("open", "on_hold")), Case.due_date < func.current_date())).scalar_one()
+        assert overdue > 0
+        kabag = db.session.execute(select(User).where(User.username == "kabag")).scalar_one()
+        assert kabag.check_password("sandi-demo-uji")
+
+
+def test_seed_if_empty_leaves_a_working_database_alone(app, runner, users):
+    result = runner.invoke(args=["seed", "--demo", "--if-empty"])
+    assert "skipped" in result.output
+    assert _counts(app)["Case"] == 0
+
+
+def test_demo_users_can_log_in_with_the_demo_password(app, runner, client):
+    runner.invoke(args=["seed", "--demo"])
+    response = client.post("/login", data={"username": "kasubbag", "password": "kerjasama-demo"})
+    assert response.status_code == 302
+
+
+def test_create_user_makes_an_account_that_can_log_in(app, runner, client):
+    result = runner.invoke(args=["create-user", "Siti", "--full-name", "Siti Aminah", "--role", "staff"],
+                           input="sandi-baru-123\nsandi-baru-123\n")
+    assert result.exit_code == 0, result.output
+    assert client.post("/login", data={"username": "siti", "password": "sandi-baru-123"}).status_code == 302
+    again = runner.invoke(args=["create-user", "siti", "--full-name", "X", "--role", "staff"],
+                          input="sandi-baru-123\nsandi-baru-123\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_create_user_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["create-user", "budi", "--full-name", "Budi", "--role", "viewer"],
+                           input="pendek\npendek\n")
+    assert result.exit_code != 0
+    with app.app_context():
+        assert db.session.execute(select(User).where(User.username == "budi")).first() is None
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/login"])
+def test_no_asset_comes_from_another_host(app, login_as, url):
+    client = login_as("staff") if url == "/admin/" else app.test_client()
+    page = client.get(url).get_data(as_text=True)
+    assert "cdn" not in page.lower()
+    for attribute in ('src="http', "href=\"http", "src=\"//", "href=\"//"):
+        assert attribute not in page
