@@ -33,7 +33,7 @@ test: db
 # Re-extract the UI strings after changing them, then translate the new ones in messages.po.
 translations: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o admin_app/translations/messages.pot .
-	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations -l id -l en --no-fuzzy-matching
+	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations -l id --no-fuzzy-matching
 	$(BIN)/pybabel compile -d admin_app/translations
 
 benchmark: db

@@ -11,12 +11,17 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.extensions import login_manager
+from admin_app.i18n import form_translations
 from models import LoginAttempt, User, db
 
 bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            return form_translations
+
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
@@ -47,7 +52,7 @@ def load_user(token: str) -> User | None:
     return user
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this host; anything else (other hosts, `//evil`, schemes) goes home."""
     if target:
         parts = urlsplit(target)
@@ -67,7 +72,7 @@ def _recent_failures(username: str) -> int:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -84,7 +89,7 @@ def login():
             session.clear()  # a fresh session: no fixation of a pre-login session
             session.permanent = True
             login_user(user, remember=False)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         db.session.commit()
         flash(_l("Wrong username or password, or the account is inactive."), "error")
         status = 401

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired
 from wtforms.validators import ValidationError
 
 from admin_app import permissions
-from admin_app.i18n import show_date, show_datetime
+from admin_app.i18n import form_translations, show_date, show_datetime
 from models import db
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,9 @@ class PanelForm(BaseForm):
     """Every text field is stripped, and a required one must hold more than blanks."""
 
     class Meta(BaseForm.Meta):
+        def get_translations(self, form):
+            return form_translations
+
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
