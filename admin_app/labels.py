@@ -1,5 +1,5 @@
 """Display labels of the stored codes, one place for lists, filters, forms and exports."""
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from models import (AgreementType, CaseStatus, ComplaintChannel, ComplaintStatus, DocumentKind,
@@ -20,7 +20,8 @@ LABELS = {
                  CaseStatus.DONE: _l("Done"), CaseStatus.CANCELLED: _l("Cancelled")},
     StepEventKind: {StepEventKind.REGISTER: _l("Registered"), StepEventKind.ADVANCE: _l("Advanced"),
                     StepEventKind.RETURN: _l("Returned"), StepEventKind.HOLD: _l("Put on hold"),
-                    StepEventKind.RESUME: _l("Resumed"), StepEventKind.CANCEL: _l("Cancelled")},
+                    StepEventKind.RESUME: _l("Resumed"), StepEventKind.CANCEL: _l("Cancelled"),
+                    StepEventKind.COMPLETE: _l("Completed")},
     Instruction: {Instruction.APPROVE: _l("Approve"), Instruction.STUDY: _l("Study"),
                   Instruction.FOLLOW_UP: _l("Follow up"), Instruction.PREPARE_MEETING: _l("Prepare a meeting"),
                   Instruction.COORDINATE: _l("Coordinate"), Instruction.FOR_INFORMATION: _l("For information"),
@@ -40,6 +41,32 @@ LABELS = {
     ComplaintStatus: {ComplaintStatus.NEW: _l("New"), ComplaintStatus.IN_PROGRESS: _l("In progress"),
                       ComplaintStatus.ANSWERED: _l("Answered"), ComplaintStatus.CLOSED: _l("Closed")},
 }
+
+
+REQUIREMENT_LABELS = {
+    "disposition": _l("a disposition written at this step"),
+    "meeting:planned": _l("a planned meeting"),
+    "meeting:held": _l("a held meeting with at least one attendee present"),
+}
+
+
+def requirement_label(requirement: str) -> str:
+    """`document:memo` -> `Nota Dinas`; other requirements from REQUIREMENT_LABELS."""
+    what, _, detail = requirement.partition(":")
+    if what == "document":
+        return label(DocumentKind, detail)
+    return str(REQUIREMENT_LABELS[requirement])
+
+
+def explain(error) -> str:
+    """A WorkflowError in the user's language, with role and requirement names translated."""
+    params = dict(error.params)
+    for key in ("role", "actor"):
+        if key in params:
+            params[key] = label(Role, params[key])
+    if "missing" in params:
+        params["missing"] = ", ".join(requirement_label(item) for item in params["missing"])
+    return gettext(error.reason, **params)
 
 
 def choices(enum_cls) -> list[tuple[str, str]]:

@@ -22,6 +22,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation where Flask is not imported; screens translate it on show."""
+    return message
+
+
 def utcnow() -> datetime:
     """Aware UTC now; stored as UTC, shown in the city's time zone."""
     return datetime.now(timezone.utc)

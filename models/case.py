@@ -6,7 +6,7 @@ from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, Inte
                         Text, event)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Timestamped, Versioned, db, utcnow
+from models.base import N_, Timestamped, Versioned, db, utcnow
 from models.counter import next_number
 from models.party import Party
 from models.user import User, _in_values
@@ -69,6 +69,7 @@ class Case(Timestamped, Versioned, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Days spent on hold push the due date: time waiting for the OPD does not count.
     days_on_hold: Mapped[int] = mapped_column(Integer, default=0)
+    held_since: Mapped[date | None] = mapped_column(Date)
 
     subject: Mapped[Party] = relationship(foreign_keys=[subject_id])
     opd: Mapped[Party] = relationship(foreign_keys=[opd_id])
@@ -102,6 +103,7 @@ class StepEventKind(str, enum.Enum):
     HOLD = "hold"
     RESUME = "resume"
     CANCEL = "cancel"
+    COMPLETE = "complete"
 
     def __str__(self) -> str:
         return self.value
@@ -127,11 +129,6 @@ class StepEvent(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_step}→{self.to_step}"
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation; the screens translate it when they show it."""
-    return message
 
 
 def case_problems(case: Case) -> list[str]:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Timestamped, Versioned, db
+from models.base import N_, Timestamped, Versioned, db
 from models.case import Case
 from models.user import Role, User, _in_values
 from models.workflow import FIRST_STEP, LAST_STEP
@@ -50,3 +50,15 @@ class Disposition(Timestamped, Versioned, db.Model):
 
     def __str__(self) -> str:
         return f"{self.case.registration_number if self.case else ''} / {self.instruction}"
+
+
+def mark_done(disposition: Disposition, actor, now: datetime) -> None:
+    """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
+    from models.workflow import WorkflowError
+
+    if disposition.done_at is not None:
+        raise WorkflowError(N_("This disposition is already done."))
+    addressed = disposition.to_user_id == actor.id or disposition.to_role == actor.role
+    if not (addressed or disposition.author_id == actor.id):
+        raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))
+    disposition.done_at = now

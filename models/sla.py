@@ -1,11 +1,20 @@
 """Due dates: received date + the product's limit, in calendar or working days."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy.orm import Session
 
 from models.setting import Settings, load_settings
+
+
+CITY_TIME_ZONE = ZoneInfo("Asia/Jakarta")  # Probolinggo keeps WIB
+
+
+def local_today() -> date:
+    """Today in Probolinggo: what 'overdue' and 'days left' count from."""
+    return datetime.now(CITY_TIME_ZONE).date()
 
 
 @lru_cache(maxsize=32)
@@ -40,3 +49,12 @@ def due_date_for(session: Session, case) -> date:
     settings = load_settings(session)
     limit = limit_days(settings, case.agreement_type) + (case.days_on_hold or 0)
     return add_days(case.received_date, limit, settings.sla_working_days)
+
+
+def elapsed_days(session: Session, start: date, end: date) -> int:
+    """Days from `start` to `end` in the SLA's unit: calendar days, or working days after `start`."""
+    if end <= start:
+        return 0
+    if not load_settings(session).sla_working_days:
+        return (end - start).days
+    return sum(1 for offset in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=offset)))

@@ -1,10 +1,23 @@
-"""The 17-step procedure of the Standar Pelayanan Kerjasama, as one table.
+"""The 17-step procedure of the Standar Pelayanan Kerjasama, as one table, and the moves.
 
 Who performs a step and what must exist before it can be completed is a one-line edit
-here and nowhere else. No Flask imports: the procedure is plain data and functions.
+here and nowhere else. No Flask imports: the procedure is plain data and functions that
+check, move, append a history row, or raise `WorkflowError(reason)`.
+
+Requirements are written `what[:detail]`:
+  document:<DocumentKind>  a document of that kind on the case
+  disposition              a disposition written on the case at this step
+  meeting:planned          a meeting planned (or already held) for the case
+  meeting:held             a held meeting with at least one attendee present
 """
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from models.base import N_
+from models.sla import elapsed_days
 from models.user import Role
 
 
@@ -41,9 +54,145 @@ STEPS: tuple[Step, ...] = (
 
 FIRST_STEP, LAST_STEP = STEPS[0].number, STEPS[-1].number
 
+# Supervisors may act for the roles below them.
+ACTS_FOR: dict[Role, frozenset[Role]] = {
+    KABAG: frozenset({KABAG, KASUBBAG, STAFF}),
+    KASUBBAG: frozenset({KASUBBAG, STAFF}),
+    STAFF: frozenset({STAFF}),
+}
+# Who may send a case back, put it on hold and resume it.
+SUPERVISORS: frozenset[Role] = frozenset({KABAG, KASUBBAG})
+
 
 def step(number: int) -> Step:
     """The step with this number; raises KeyError for a number outside the procedure."""
     if not FIRST_STEP <= number <= LAST_STEP:
         raise KeyError(number)
     return STEPS[number - 1]
+
+
+class WorkflowError(Exception):
+    """A refused move; `reason` is an untranslated message, `params` fill its placeholders."""
+
+    def __init__(self, reason: str, **params):
+        shown = {k: ", ".join(v) if isinstance(v, (list, tuple)) else v for k, v in params.items()}
+        super().__init__(reason % shown if params else reason)
+        self.reason, self.params = reason, params
+
+
+def may_perform(role: str, step_number: int) -> bool:
+    """Whether a user of `role` may complete step `step_number` (directly or acting for another role)."""
+    try:
+        return step(step_number).role in ACTS_FOR.get(Role(role), frozenset())
+    except ValueError:
+        return False
+
+
+def missing_requirements(session: Session, case) -> list[str]:
+    """The requirements of the case's current step that do not exist yet (empty: it may advance)."""
+    return [req for req in step(case.current_step).requires if not _requirement_met(session, case, req)]
+
+
+def _requirement_met(session: Session, case, requirement: str) -> bool:
+    # Imported here: these models import this module for the step bounds.
+    from models.disposition import Disposition
+    from models.document import Document
+    from models.meeting import Attendee, Meeting
+
+    what, _, detail = requirement.partition(":")
+    if what == "document":
+        query = exists().where(Document.case_id == case.id, Document.kind == detail)
+    elif what == "disposition":
+        query = exists().where(Disposition.case_id == case.id, Disposition.step == case.current_step)
+    elif what == "meeting" and detail == "planned":
+        query = exists().where(Meeting.case_id == case.id, Meeting.status.in_(("planned", "held")))
+    elif what == "meeting" and detail == "held":
+        query = exists().where(Meeting.case_id == case.id, Meeting.status == "held",
+                               exists().where(Attendee.meeting_id == Meeting.id, Attendee.present.is_(True)))
+    else:
+        raise ValueError(f"unknown requirement {requirement!r}")
+    return bool(session.execute(select(query)).scalar())
+
+
+def _record(session: Session, case, kind: str, from_step, to_step, actor, note: str | None) -> None:
+    from models.case import StepEvent
+    session.add(StepEvent(case=case, kind=kind, from_step=from_step, to_step=to_step,
+                          actor_id=actor.id, note=note or None))
+
+
+def _require_open(case) -> None:
+    if case.status == "on_hold":
+        raise WorkflowError(N_("%(case)s is on hold; resume it first."), case=case.registration_number)
+    if case.status != "open":
+        raise WorkflowError(N_("%(case)s is closed."), case=case.registration_number)
+
+
+def advance(session: Session, case, actor, note: str | None = None) -> None:
+    """Complete the case's current step: move to the next, or close the case after step 17.
+
+    Raises WorkflowError, changing nothing, when the case is not open, the actor's role may
+    not perform the step, or the step's requirements are missing. The caller commits; the
+    case's version column makes a concurrent second move of the same case fail.
+    """
+    _require_open(case)
+    current = step(case.current_step)
+    if not may_perform(actor.role, current.number):
+        raise WorkflowError(N_("%(case)s: step %(step)s is performed by %(role)s, not by %(actor)s."),
+                            case=case.registration_number, step=current.number, role=current.role.value,
+                            actor=actor.role)
+    missing = missing_requirements(session, case)
+    if missing:
+        raise WorkflowError(N_("%(case)s: step %(step)s cannot be completed without: %(missing)s."),
+                            case=case.registration_number, step=current.number, missing=missing)
+    if current.number == LAST_STEP:
+        case.status = "done"
+        case.closed_at = datetime.now(timezone.utc)
+        _record(session, case, "complete", current.number, current.number, actor, note)
+    else:
+        case.current_step = current.number + 1
+        _record(session, case, "advance", current.number, case.current_step, actor, note)
+
+
+def _require_supervisor(actor) -> None:
+    if Role(actor.role) not in SUPERVISORS:
+        raise WorkflowError(N_("Only the Kabag or the Kasubbag may do this."))
+
+
+def _require_reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise WorkflowError(N_("Give a reason."))
+    return reason.strip()
+
+
+def send_back(session: Session, case, actor, to_step: int, reason: str | None) -> None:
+    """A supervisor returns an open case to an earlier step, with a reason."""
+    _require_supervisor(actor)
+    reason = _require_reason(reason)
+    _require_open(case)
+    if not FIRST_STEP <= to_step < case.current_step:
+        raise WorkflowError(N_("%(case)s can only be sent back to a step before %(step)s."),
+                            case=case.registration_number, step=case.current_step)
+    _record(session, case, "return", case.current_step, to_step, actor, reason)
+    case.current_step = to_step
+
+
+def hold(session: Session, case, actor, reason: str | None, today: date) -> None:
+    """A supervisor stops the clock: the case waits for the OPD or the counterparty."""
+    _require_supervisor(actor)
+    reason = _require_reason(reason)
+    _require_open(case)
+    case.status = "on_hold"
+    case.held_since = today
+    _record(session, case, "hold", case.current_step, case.current_step, actor, reason)
+
+
+def resume(session: Session, case, actor, reason: str | None, today: date) -> None:
+    """Restart the clock; the days on hold (in the SLA's unit) push the due date."""
+    _require_supervisor(actor)
+    reason = _require_reason(reason)
+    if case.status != "on_hold":
+        raise WorkflowError(N_("%(case)s is not on hold."), case=case.registration_number)
+    case.status = "open"
+    case.days_on_hold = (case.days_on_hold or 0) + elapsed_days(session, case.held_since or today, today)
+    case.held_since = None
+    _record(session, case, "resume", case.current_step, case.current_step, actor, reason)

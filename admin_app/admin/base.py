@@ -50,7 +50,7 @@ VIEW_VERBS = {
     "index_view": permissions.LIST, "details_view": permissions.LIST,
     "create_view": permissions.CREATE, "edit_view": permissions.EDIT,
     "delete_view": permissions.DELETE, "export": permissions.EXPORT,
-    "ajax_update": permissions.EDIT,
+    "ajax_update": permissions.EDIT, "move_view": permissions.EDIT,
 }
 
 FORMATTERS = {

@@ -1,4 +1,7 @@
 """Screens of the case work: cases, dispositions, meetings, documents, step history."""
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext
@@ -6,10 +9,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from admin_app import permissions
 from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
-from admin_app.labels import choices, step_choices
+from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, due_badge, report_moved,
+                                           run_move)
+from admin_app.labels import choices, label, requirement_label, step_choices, step_title
 from models import (AgreementType, Attendee, Case, CaseStatus, DocumentKind, Instruction, MeetingStatus,
-                    Party, Role, StepEventKind, User, db)
+                    Party, Role, StepEvent, StepEventKind, User, db, workflow)
+from models.sla import local_today
 from models.case import case_problems
 from models.document import next_revision
 
@@ -43,6 +53,10 @@ CASE_LABELS = {
 
 class CaseView(SecuredModelView):
     screen = "case"
+    action_verbs = {"advance": permissions.EDIT}
+    details_template = "admin/case_details.html"
+    edit_template = "admin/case_edit.html"
+    column_formatters = {"due_date": due_badge}
     column_list = ("registration_number", "agreement_type", "title", "subject", "opd", "current_step",
                    "status", "received_date", "due_date", "assigned_to")
     column_details_list = ("registration_number", "agreement_type", "title", "subject", "object", "opd",
@@ -52,8 +66,8 @@ class CaseView(SecuredModelView):
     column_export_list = tuple(c for c in column_details_list if c != "previous_case")
     column_labels = CASE_LABELS
     column_searchable_list = ("registration_number", "title", "object", "proposal_number")
-    column_filters = ("agreement_type", "status", "current_step", "opd.name", "subject.name",
-                      "assigned_to.full_name", "received_date", "due_date")
+    column_filters = (OverdueFilter(), DueWithinFilter(), "agreement_type", "status", "current_step",
+                      "opd.name", "subject.name", "assigned_to.full_name", "received_date", "due_date")
     column_sortable_list = ("registration_number", "agreement_type", "title", ("subject", "subject.name"),
                             ("opd", "opd.name"), "current_step", "status", "received_date", "due_date",
                             ("assigned_to", "assigned_to.full_name"))
@@ -76,6 +90,57 @@ class CaseView(SecuredModelView):
         problems = case_problems(model)
         if problems:
             raise ValidationError(" ".join(gettext(problem) for problem in problems))
+
+    # -- the procedure ------------------------------------------------------------------------------
+    @action("advance", _l("Complete step / advance"), _l("Complete the current step of the selected cases?"))
+    def action_advance(self, ids):
+        cases = self.get_query().filter(Case.id.in_(ids)).order_by(Case.id).all()
+        moved = sum(run_move(case, workflow.advance, current_user) for case in cases)
+        report_moved(moved, gettext("advanced"))
+
+    @expose("/move/", methods=("POST",))
+    def move_view(self):
+        """The buttons of the case page: advance, send back, hold, resume."""
+        case = self.get_one(request.form.get("id", ""))
+        if case is None:
+            abort(404)
+        move = request.form.get("move")
+        note = request.form.get("note", "")
+        today = local_today()
+        if move == "advance":
+            done = run_move(case, workflow.advance, current_user, note=note)
+        elif move == "send_back":
+            target = request.form.get("to_step", "")
+            done = target.isdigit() and run_move(case, workflow.send_back, current_user,
+                                                 to_step=int(target), reason=note)
+            if not target.isdigit():
+                flash(gettext("Choose the step to send the case back to."), "error")
+        elif move == "hold":
+            done = run_move(case, workflow.hold, current_user, reason=note, today=today)
+        elif move == "resume":
+            done = run_move(case, workflow.resume, current_user, reason=note, today=today)
+        else:
+            abort(400)
+        if done:
+            flash(gettext("Saved: %(case)s is now at step %(step)s (%(status)s).", case=case.registration_number,
+                          step=case.current_step, status=label(CaseStatus, case.status)), "success")
+        return redirect(self.get_url(".details_view", id=case.id))
+
+    def workflow_state(self, case: Case) -> dict:
+        """What the case page shows about the procedure."""
+        current = workflow.step(case.current_step)
+        missing = set(workflow.missing_requirements(db.session, case)) if case.is_open else set()
+        return {
+            "step": current, "title": step_title(current.number), "performer": label(Role, current.role),
+            "requirements": [(requirement_label(r), r not in missing) for r in current.requires],
+            "may_advance": case.status == "open" and workflow.may_perform(current_user.role, current.number),
+            "supervisor": Role(current_user.role) in workflow.SUPERVISORS,
+            "earlier_steps": [(n, step_title(n)) for n in range(workflow.FIRST_STEP, case.current_step)],
+            "events": [(event, label(StepEventKind, event.kind)) for event in db.session.execute(
+                select(StepEvent).where(StepEvent.case_id == case.id)
+                .options(joinedload(StepEvent.actor)).order_by(StepEvent.id)).scalars()],
+            "can_write": self.can_edit,
+        }
 
 
 class DispositionView(SecuredModelView):

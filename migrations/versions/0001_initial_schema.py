@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 16:02:28.896550
+Create Date: 2026-11-24 16:10:05.825289
 
 """
 from alembic import op
@@ -120,6 +120,7 @@ def upgrade():
     sa.Column('previous_case_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('days_on_hold', sa.Integer(), nullable=False),
+    sa.Column('held_since', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -259,7 +260,7 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.CheckConstraint("kind IN ('register', 'advance', 'return', 'hold', 'resume', 'cancel')", name=op.f('ck_step_event_kind')),
+    sa.CheckConstraint("kind IN ('register', 'advance', 'return', 'hold', 'resume', 'cancel', 'complete')", name=op.f('ck_step_event_kind')),
     sa.ForeignKeyConstraint(['actor_id'], ['app_user.id'], name=op.f('fk_step_event_actor_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['case_id'], ['cooperation_case.id'], name=op.f('fk_step_event_case_id_cooperation_case'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_step_event'))
