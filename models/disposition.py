@@ -56,6 +56,10 @@ def mark_done(disposition: Disposition, actor, now: datetime) -> None:
     """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
     from models.workflow import WorkflowError
 
+    from models.workflow import ACTS_FOR
+
+    if actor.role not in {role.value for role in ACTS_FOR}:
+        raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))
     if disposition.done_at is not None:
         raise WorkflowError(N_("This disposition is already done."))
     addressed = disposition.to_user_id == actor.id or disposition.to_role == actor.role

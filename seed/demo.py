@@ -84,9 +84,11 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
         partner = partners[index % len(partners)]
         opd = opds[(index * 7) % len(opds)]
         topic, detail = OBJECTS[index % len(OBJECTS)]
-        step_number = index % LAST_STEP + 1
+        # 34 open cases, two at each step; six more already completed.
+        step_number = index % LAST_STEP + 1 if index < 34 else LAST_STEP
         is_pks = index % 3 == 2
-        received = today - timedelta(days=rng.randint(2, 60) + step_number)
+        age = rng.randint(35, 50) if index % 5 == 0 or index >= 34 else rng.randint(1, 12) + step_number // 2
+        received = today - timedelta(days=age)
         case = Case(
             agreement_type="PKS" if is_pks else "KSB", title=f"{'PKS' if is_pks else 'KSB'} {topic}",
             subject=partner, object=detail, opd=opd, proposal_number=proposal_number,
@@ -98,7 +100,7 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
         session.flush()
         if not is_pks:
             ksb_by_partner[partner.id] = case
-        _walk(session, case, step_number, users, rng)
+        _walk(session, case, step_number, users, rng, complete=index >= 34)
         if index in (5, 23):
             case.status = CaseStatus.ON_HOLD.value
             session.add(StepEvent(case=case, kind="hold", from_step=case.current_step, to_step=case.current_step,
@@ -113,9 +115,11 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
     return {"users": len(users), "parties": len(opds) + len(partners), "new cases": created}
 
 
-def _walk(session: Session, case: Case, target_step: int, users: dict[str, User], rng: random.Random) -> None:
+def _walk(session: Session, case: Case, target_step: int, users: dict[str, User], rng: random.Random,
+          complete: bool) -> None:
     """Give a demo case the history and records of the steps it has passed."""
     day = case.received_date
+    case.current_step = target_step
     for step in STEPS[: target_step - 1]:
         day = day + timedelta(days=rng.randint(0, 2))
         actor = users["kabag" if step.role.value == "kabag" else "kasubbag" if step.role.value == "kasubbag" else "staff"]
@@ -123,8 +127,7 @@ def _walk(session: Session, case: Case, target_step: int, users: dict[str, User]
             _make_record(session, case, step.number, requirement, actor, users, day)
         session.add(StepEvent(case=case, kind="advance", from_step=step.number, to_step=step.number + 1,
                               actor=actor, at=_at(day, 10 + step.number % 6)))
-    case.current_step = target_step
-    if target_step == LAST_STEP and rng.random() < 0.7:
+    if complete:
         _make_record(session, case, LAST_STEP, STEPS[-1].requires[0], users["staff"], users, day)
         case.status = CaseStatus.DONE.value
         case.closed_at = _at(day + timedelta(days=1), 15)
@@ -140,9 +143,14 @@ def _make_record(session: Session, case: Case, step_number: int, requirement: st
                              letter_number=f"180/{step_number:02d}/425.014/{day.year}", letter_date=day,
                              created_by=actor))
     elif what == "disposition":
-        session.add(Disposition(case=case, step=step_number, author=users["kabag"], to_user=users["kasubbag"],
-                                instruction="follow_up", note="Segera ditindaklanjuti", due_date=day + timedelta(days=3),
-                                done_at=_at(day + timedelta(days=1))))
+        # The newest disposition of a case still waits for its addressee.
+        still_open = case.current_step < LAST_STEP and step_number == max(
+            st.number for st in STEPS if "disposition" in st.requires and st.number < case.current_step)
+        session.add(Disposition(case=case, step=step_number, author=users["kabag"],
+                                to_user=users["kasubbag" if step_number != 14 else "staff"],
+                                instruction="follow_up" if step_number != 5 else "prepare_meeting",
+                                note="Segera ditindaklanjuti", due_date=day + timedelta(days=3),
+                                done_at=None if still_open else _at(day + timedelta(days=1))))
     elif what == "meeting":
         existing = session.execute(select(Meeting).where(Meeting.case_id == case.id)).scalar_one_or_none()
         meeting = existing or Meeting(case=case, scheduled_at=_at(day + timedelta(days=3), 9),

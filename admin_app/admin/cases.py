@@ -1,12 +1,15 @@
 """Screens of the case work: cases, dispositions, meetings, documents, step history."""
-from flask import abort, flash, redirect, request
+from datetime import datetime, timezone
+
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.validators import ValidationError
 
 from sqlalchemy import select
@@ -16,12 +19,15 @@ from admin_app import permissions
 from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
 from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, due_badge, report_moved,
                                            run_move)
-from admin_app.labels import choices, label, requirement_label, step_choices, step_title
-from models import (AgreementType, Attendee, Case, CaseStatus, DocumentKind, Instruction, MeetingStatus,
+from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
+from models import (AgreementType, Attendee, Case, CaseStatus, Disposition, DocumentKind, Instruction,
+                    MeetingStatus,
                     Party, Role, StepEvent, StepEventKind, User, db, workflow)
 from models.sla import local_today
 from models.case import case_problems
+from models.disposition import mark_done
 from models.document import next_revision
+from models.workflow import WorkflowError
 
 
 def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
@@ -29,8 +35,9 @@ def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
 
 
 def user_loader(name: str) -> QueryAjaxModelLoader:
+    # Only people who work cases can be assigned one or receive a disposition.
     return QueryAjaxModelLoader(name, db, User, fields=["full_name", "username"], order_by=User.full_name,
-                                filters=["active = true", "role != 'admin'"], page_size=20)
+                                filters=["active = true", "role IN ('staff', 'kasubbag', 'kabag')"], page_size=20)
 
 
 def case_loader(name: str, **filters) -> QueryAjaxModelLoader:
@@ -145,6 +152,10 @@ class CaseView(SecuredModelView):
 
 class DispositionView(SecuredModelView):
     screen = "disposition"
+    # Marking done is the addressee's act; models/disposition.py checks who that is.
+    action_verbs = {"mark_done": permissions.LIST, "delete": permissions.DELETE}
+    column_formatters = {"case": lambda v, c, m, n: Markup('{} <a href="{}" target="_blank" class="small">{}</a>').format(
+        m.case.registration_number, url_for(".sheet_view", id=m.id), gettext("sheet"))}
     column_list = ("case", "step", "author", "to_user", "to_role", "instruction", "due_date", "done_at")
     column_labels = {**CASE_LABELS, "author": _l("From"), "to_user": _l("To (person)"),
                      "to_role": _l("To (role)"), "instruction": _l("Instruction"), "due_date": _l("Due"),
@@ -154,12 +165,12 @@ class DispositionView(SecuredModelView):
                       "to_user.full_name")
     column_choices = {"instruction": choices(Instruction), "to_role": choices(Role), "step": step_choices()}
     column_default_sort = ("created_at", True)
-    form_columns = ("case", "step", "to_user", "to_role", "instruction", "note", "due_date")
+    # The step is the case's step when the disposition is written; the author is who writes it.
+    form_columns = ("case", "to_user", "to_role", "instruction", "note", "due_date")
     form_choices = {"instruction": choices(Instruction),
-                    "to_role": [("", "—")] + [c for c in choices(Role) if c[0] in ("kasubbag", "staff")],
-                    "step": [(str(n), label) for n, label in step_choices()]}
-    form_args = {"step": {"coerce": int}}
-    form_ajax_refs = {"case": case_loader("case"), "to_user": user_loader("to_user")}
+                    "to_role": [("", "—")] + [c for c in choices(Role) if c[0] in ("kasubbag", "staff")]}
+    form_ajax_refs = {"case": case_loader("case", filters=["status IN ('open', 'on_hold')"]),
+                      "to_user": user_loader("to_user")}
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -168,6 +179,30 @@ class DispositionView(SecuredModelView):
             raise ValidationError(gettext("Choose the addressee: a person or a role."))
         if is_created:
             model.author_id = current_user.id
+            model.step = model.case.current_step
+
+    @action("mark_done", _l("Mark done"), _l("Mark the selected dispositions done?"))
+    def action_mark_done(self, ids):
+        done = 0
+        for disposition in self.get_query().filter(Disposition.id.in_(ids)).all():
+            try:
+                mark_done(disposition, current_user, datetime.now(timezone.utc))
+                db.session.commit()
+                done += 1
+            except WorkflowError as error:
+                db.session.rollback()
+                flash(explain(error), "error")
+        if done:
+            flash(ngettext("%(num)d disposition marked done.", "%(num)d dispositions marked done.", done), "success")
+
+    @expose("/sheet/")
+    def sheet_view(self):
+        """The lembar disposisi, laid out for A4 and the browser's print."""
+        disposition = self.get_one(request.args.get("id", ""))
+        if disposition is None:
+            abort(404)
+        return self.render("admin/disposition_sheet.html", disposition=disposition,
+                           instructions=choices(Instruction))
 
 
 class AttendeeInline(InlineFormAdmin):
