@@ -17,7 +17,9 @@ def _password_hash() -> str:
 
 
 def make_user(role: str, **overrides) -> User:
-    fields = {"username": role, "full_name": f"Pengguna {role}", "role": role, "active": True,
+    """Test accounts read the English UI so assertions name the message ids; the Indonesian
+    UI has its own tests (test_i18n.py)."""
+    fields = {"username": role, "full_name": f"Pengguna {role}", "role": role, "active": True, "language": "en",
               "password_hash": _password_hash(), **overrides}
     user = User(**fields)
     db.session.add(user)
