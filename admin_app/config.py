@@ -27,4 +27,6 @@ class Config:
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
     FLASK_ADMIN_SWATCH = "default"
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Hard cap of any request; the document size limit itself is a setting (default 20 MB).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads

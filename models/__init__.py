@@ -9,10 +9,11 @@ from models.meeting import Attendee, Meeting, MeetingStatus
 from models.document import Document, DocumentKind
 from models.complaint import Complaint, ComplaintChannel, ComplaintStatus
 from models.audit import AuditLog
+from models.agreement import Agreement
 from models.setting import Setting, Settings, load_settings
 
 __all__ = [
-    "AgreementType", "Attendee", "AuditLog", "Base", "Case", "CaseStatus", "Complaint",
+    "Agreement", "AgreementType", "Attendee", "AuditLog", "Base", "Case", "CaseStatus", "Complaint",
     "ComplaintChannel", "ComplaintStatus", "Disposition", "Document", "DocumentKind",
     "Instruction", "LoginAttempt", "Meeting", "MeetingStatus", "Party", "PartyKind", "Role",
     "Setting", "Settings", "StepEvent", "StepEventKind", "User", "db", "load_settings",

@@ -67,6 +67,9 @@ class Case(Timestamped, Versioned, db.Model):
     # A PKS usually follows a KSB with the same counterparty.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation_case.id", ondelete="SET NULL"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An extension is a new case that renews an agreement of the register.
+    renews_agreement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agreement.id", ondelete="SET NULL", use_alter=True), index=True)
     # Days spent on hold push the due date: time waiting for the OPD does not count.
     days_on_hold: Mapped[int] = mapped_column(Integer, default=0)
     held_since: Mapped[date | None] = mapped_column(Date)

@@ -34,6 +34,8 @@ class Document(Timestamped, Versioned, db.Model):
     __table_args__ = (
         CheckConstraint(_in_values("kind", DocumentKind), name="kind"),
         CheckConstraint("revision >= 1", name="revision_positive"),
+        CheckConstraint("file_sha256 IS NULL OR (file_name IS NOT NULL AND file_size IS NOT NULL "
+                        "AND file_type IS NOT NULL)", name="file_complete"),
         UniqueConstraint("case_id", "kind", "revision", name="uq_document_case_kind_revision"),
     )
 
@@ -46,6 +48,11 @@ class Document(Timestamped, Versioned, db.Model):
     letter_date: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    # The stored file, if any: kept under its SHA-256, never under the name it came with.
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    file_type: Mapped[str | None] = mapped_column(String(100))
+    file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     case: Mapped[Case] = relationship()
     created_by: Mapped[User | None] = relationship()

@@ -16,6 +16,8 @@ class Settings:
     sla_working_days: bool = False  # the standard counts calendar days
     due_soon_days: int = 7
     complaint_response_days: int = 14
+    upload_max_mb: int = 20
+    expiring_within_days: int = 90
 
 
 SETTING_DEFAULTS = Settings()

@@ -51,7 +51,7 @@ VIEW_VERBS = {
     "create_view": permissions.CREATE, "edit_view": permissions.EDIT,
     "delete_view": permissions.DELETE, "export": permissions.EXPORT,
     "ajax_update": permissions.EDIT, "move_view": permissions.EDIT,
-    "sheet_view": permissions.LIST,
+    "sheet_view": permissions.LIST, "download_view": permissions.LIST,
 }
 
 FORMATTERS = {

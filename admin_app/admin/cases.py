@@ -1,7 +1,7 @@
 """Screens of the case work: cases, dispositions, meetings, documents, step history."""
 from datetime import datetime, timezone
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -10,15 +10,16 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_app import permissions
+from admin_app import files, permissions
 from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
-from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, due_badge, report_moved,
-                                           run_move)
+from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, current_settings, due_badge,
+                                           report_moved, run_move)
 from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
 from models import (AgreementType, Attendee, Case, CaseStatus, Disposition, DocumentKind, Instruction,
                     MeetingStatus,
@@ -229,23 +230,55 @@ class MeetingView(SecuredModelView):
 
 class DocumentView(SecuredModelView):
     screen = "document"
-    column_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "created_by")
+    column_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "file_name", "created_by")
+    column_details_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "note", "file_name",
+                           "file_size", "file_type", "file_sha256", "created_by", "created_at")
+    column_export_list = column_details_list
     column_labels = {**CASE_LABELS, "kind": _l("Kind"), "revision": _l("Version"), "title": _l("Title"),
                      "letter_number": _l("Letter no."), "letter_date": _l("Letter date"),
-                     "created_by": _l("Uploaded by")}
-    column_searchable_list = ("title", "letter_number", "case.registration_number")
+                     "created_by": _l("Uploaded by"), "file_name": _l("File"), "file_size": _l("Size (bytes)"),
+                     "file_type": _l("File type"), "file_sha256": _l("SHA-256"), "upload": _l("File")}
+    column_searchable_list = ("title", "letter_number", "file_name", "case.registration_number")
     column_filters = ("kind", "letter_date", "case.registration_number")
     column_choices = {"kind": choices(DocumentKind)}
     column_default_sort = ("created_at", True)
-    form_columns = ("case", "kind", "title", "letter_number", "letter_date", "note")
+    column_formatters = {"file_name": lambda view, context, model, name: Markup('<a href="{}">{}</a>').format(
+        url_for(".download_view", id=model.id), model.file_name) if model.file_sha256 else ""}
+    column_formatters_detail = column_formatters
+    form_columns = ("case", "kind", "title", "letter_number", "letter_date", "note", "upload")
+    form_extra_fields = {"upload": FileField(_l("File (PDF, DOCX, XLSX, ODT, JPEG, PNG)"))}
     form_choices = {"kind": choices(DocumentKind)}
     form_ajax_refs = {"case": case_loader("case")}
 
+    def get_edit_form(self):
+        class MetadataOnly(super().get_edit_form()):
+            upload = None  # a file never replaces another: a new upload is the case's next version
+        return MetadataOnly
+
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        if is_created:
-            model.created_by_id = current_user.id
-            model.revision = next_revision(db.session, model.case_id or model.case.id, model.kind)
+        if not is_created:
+            return
+        model.created_by_id = current_user.id
+        model.revision = next_revision(db.session, model.case_id or model.case.id, model.kind)
+        upload = form.upload.data
+        if upload and upload.filename:
+            limit = current_settings().upload_max_mb * 1024 * 1024
+            try:
+                stored = files.accept(upload.filename, upload.stream.read(limit + 1), limit)
+            except files.UploadRefused as refused:
+                raise ValidationError(gettext(refused.reason, **refused.params))
+            model.file_name, model.file_size = stored.name, stored.size
+            model.file_type, model.file_sha256 = stored.type, stored.sha256
+
+    @expose("/download/")
+    def download_view(self):
+        """The file of a document, as an attachment, to those who may read documents."""
+        document = self.get_one(request.args.get("id", ""))
+        if document is None or not document.file_sha256:
+            abort(404)
+        return send_file(files.path_for(document.file_sha256), as_attachment=True,
+                         download_name=document.file_name, mimetype=document.file_type, max_age=0)
 
 
 class StepEventView(ReadOnlyModelView):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 16:10:05.825289
+Create Date: 2026-11-24 16:17:39.716883
 
 """
 from alembic import op
@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('assigned_to_id', sa.Integer(), nullable=True),
     sa.Column('previous_case_id', sa.Integer(), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('renews_agreement_id', sa.Integer(), nullable=True),
     sa.Column('days_on_hold', sa.Integer(), nullable=False),
     sa.Column('held_since', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -148,8 +149,40 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_cooperation_case_opd_id'), ['opd_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cooperation_case_previous_case_id'), ['previous_case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cooperation_case_received_date'), ['received_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cooperation_case_renews_agreement_id'), ['renews_agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cooperation_case_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_cooperation_case_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('agreement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=100), nullable=False),
+    sa.Column('signed_on', sa.Date(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('parties', sa.Text(), nullable=False),
+    sa.Column('follows_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint('length(trim(number)) > 0', name=op.f('ck_agreement_number_not_blank')),
+    sa.CheckConstraint('valid_until > valid_from', name=op.f('ck_agreement_valid_period')),
+    sa.ForeignKeyConstraint(['case_id'], ['cooperation_case.id'], name=op.f('fk_agreement_case_id_cooperation_case'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['follows_id'], ['agreement.id'], name=op.f('fk_agreement_follows_id_agreement'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_agreement_case_id')),
+    sa.UniqueConstraint('number', name=op.f('uq_agreement_number'))
+    )
+    with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_follows_id'), ['follows_id'], unique=False)
+        batch_op.create_index('ix_agreement_valid', ['valid_from', 'valid_until'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_valid_until'), ['valid_until'], unique=False)
+
+    # The case -> agreement link closes a cycle (agreement -> case): added once both exist.
+    with op.batch_alter_table('cooperation_case', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_cooperation_case_renews_agreement_id_agreement'), 'agreement',
+                                    ['renews_agreement_id'], ['id'], ondelete='SET NULL')
 
     op.create_table('complaint',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -217,10 +250,15 @@ def upgrade():
     sa.Column('letter_date', sa.Date(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('file_name', sa.String(length=255), nullable=True),
+    sa.Column('file_size', sa.Integer(), nullable=True),
+    sa.Column('file_type', sa.String(length=100), nullable=True),
+    sa.Column('file_sha256', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("kind IN ('proposal_letter', 'regulation_notes', 'plan', 'opd_draft', 'disposition_sheet', 'invitation', 'attendance_list', 'minutes', 'memo', 'final_draft', 'signed_agreement', 'handover_receipt', 'other')", name=op.f('ck_document_kind')),
+    sa.CheckConstraint('file_sha256 IS NULL OR (file_name IS NOT NULL AND file_size IS NOT NULL AND file_type IS NOT NULL)', name=op.f('ck_document_file_complete')),
     sa.CheckConstraint('revision >= 1', name=op.f('ck_document_revision_positive')),
     sa.ForeignKeyConstraint(['case_id'], ['cooperation_case.id'], name=op.f('fk_document_case_id_cooperation_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_document_created_by_id_app_user'), ondelete='SET NULL'),
@@ -229,6 +267,7 @@ def upgrade():
     )
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_document_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_file_sha256'), ['file_sha256'], unique=False)
         batch_op.create_index(batch_op.f('ix_document_kind'), ['kind'], unique=False)
 
     op.create_table('meeting',
@@ -288,6 +327,8 @@ def upgrade():
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('cooperation_case', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_cooperation_case_renews_agreement_id_agreement'), type_='foreignkey')
     with op.batch_alter_table('attendee', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendee_meeting_id'))
 
@@ -306,6 +347,7 @@ def downgrade():
     op.drop_table('meeting')
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_document_kind'))
+        batch_op.drop_index(batch_op.f('ix_document_file_sha256'))
         batch_op.drop_index(batch_op.f('ix_document_case_id'))
 
     op.drop_table('document')
@@ -324,9 +366,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_complaint_case_id'))
 
     op.drop_table('complaint')
+    with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_valid_until'))
+        batch_op.drop_index('ix_agreement_valid')
+        batch_op.drop_index(batch_op.f('ix_agreement_follows_id'))
+
+    op.drop_table('agreement')
     with op.batch_alter_table('cooperation_case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cooperation_case_subject_id'))
         batch_op.drop_index(batch_op.f('ix_cooperation_case_status'))
+        batch_op.drop_index(batch_op.f('ix_cooperation_case_renews_agreement_id'))
         batch_op.drop_index(batch_op.f('ix_cooperation_case_received_date'))
         batch_op.drop_index(batch_op.f('ix_cooperation_case_previous_case_id'))
         batch_op.drop_index(batch_op.f('ix_cooperation_case_opd_id'))
