@@ -16,6 +16,7 @@ _TABLE = {
     "party":       ("lcedx", "lcex",  "lcex",   "lce",  "l"),
     "meeting":     ("",      "lcedx", "lcedx",  "lce",  "l"),
     "document":    ("",      "lcedx", "lcedx",  "lce",  "l"),
+    "agreement":   ("",      "lcedx", "lcedx",  "lce",  "lx"),
     "disposition": ("",      "lcedx", "lcedx",  "l",    "l"),
     "complaint":   ("",      "lcedx", "lcedx",  "lce",  "l"),
     "stepevent":   ("",      "lx",    "lx",     "lx",   "lx"),

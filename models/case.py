@@ -78,6 +78,8 @@ class Case(Timestamped, Versioned, db.Model):
     opd: Mapped[Party] = relationship(foreign_keys=[opd_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     previous_case: Mapped["Case | None"] = relationship(remote_side=[id], foreign_keys=[previous_case_id])
+    renews_agreement: Mapped["Agreement | None"] = relationship(  # noqa: F821 (models/agreement.py)
+        foreign_keys=[renews_agreement_id], post_update=True)
     events: Mapped[list["StepEvent"]] = relationship(
         back_populates="case", order_by="StepEvent.id", passive_deletes=True)
 

@@ -1,11 +1,11 @@
 """Complaints about the service, from the standard's channels."""
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Timestamped, Versioned, db
+from models.base import N_, Timestamped, Versioned, db, utcnow
 from models.case import Case
 from models.user import _in_values
 
@@ -55,3 +55,28 @@ class Complaint(Timestamped, Versioned, db.Model):
 
     def __str__(self) -> str:
         return f"{self.complainant} ({self.received_at:%Y-%m-%d})"
+
+
+ANSWERED = (ComplaintStatus.ANSWERED.value, ComplaintStatus.CLOSED.value)
+
+
+def response_due(complaint: Complaint, response_days: int) -> datetime:
+    return complaint.received_at + timedelta(days=response_days)
+
+
+def is_response_overdue(complaint: Complaint, response_days: int, now: datetime) -> bool:
+    """Not yet answered and past the response target of the settings."""
+    if complaint.status in ANSWERED or complaint.received_at is None:
+        return False
+    received = complaint.received_at if complaint.received_at.tzinfo else complaint.received_at.replace(tzinfo=now.tzinfo)
+    return now > received + timedelta(days=response_days)
+
+
+def settle_response(complaint: Complaint) -> list[str]:
+    """An answered complaint needs its response; answering stamps the response time."""
+    if complaint.status in ANSWERED:
+        if not (complaint.response or "").strip():
+            return [N_("An answered or closed complaint needs the response that was given.")]
+        if complaint.responded_at is None:
+            complaint.responded_at = utcnow()
+    return []

@@ -6,7 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from models import (AuditLog, Case, Complaint, Disposition, Document, Meeting, Party, Setting,
+from models import (Agreement, AuditLog, Case, Complaint, Disposition, Document, Meeting, Party, Setting,
                     StepEvent, User, db)
 
 
@@ -14,6 +14,7 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.cases import (CaseView, DispositionView, DocumentView, MeetingView,
                                        StepEventView)
     from admin_app.admin.dashboard import DashboardView
+    from admin_app.admin.register import AgreementView
     from admin_app.admin.records import (AuditLogView, ComplaintView, PartyView, SettingView,
                                          UserView)
 
@@ -29,6 +30,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DispositionView(Disposition, db, name=_l("Dispositions"), category=cases, endpoint="disposition"))
     admin.add_view(MeetingView(Meeting, db, name=_l("Meetings"), category=cases, endpoint="meeting"))
     admin.add_view(DocumentView(Document, db, name=_l("Documents"), category=cases, endpoint="document"))
+    admin.add_view(AgreementView(Agreement, db, name=_l("Agreement register"), category=cases, endpoint="agreement"))
     admin.add_view(StepEventView(StepEvent, db, name=_l("Step history"), category=cases, endpoint="stepevent"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), endpoint="complaint"))
     admin.add_view(PartyView(Party, db, name=_l("Parties"), category=reference, endpoint="party"))

@@ -8,6 +8,8 @@ import csv
 import io
 import logging
 import tempfile
+from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from flask import Response, abort, flash, redirect, request, send_file, stream_with_context, url_for
 from flask_admin.base import expose
@@ -15,19 +17,19 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from openpyxl import Workbook
 from werkzeug.utils import secure_filename
 from flask_admin.form import BaseForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import DateTimeField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.validators import ValidationError
 
 from admin_app import permissions
 from admin_app.i18n import form_translations, show_date, show_datetime
 from models import db
+from models.sla import CITY_TIME_ZONE
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,30 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class CityTimeField:
+    """Date-times are stored in UTC and typed and shown in Probolinggo time (WIB)."""
+
+    def process_data(self, value):
+        if isinstance(value, datetime):
+            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+            value = value.astimezone(CITY_TIME_ZONE).replace(tzinfo=None)
+        super().process_data(value)
+
+    def populate_obj(self, obj, name):
+        value = self.data
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=CITY_TIME_ZONE).astimezone(timezone.utc)
+        setattr(obj, name, value)
+
+
+@lru_cache(maxsize=None)
+def _in_city_time(field_class: type) -> type:
+    return type(f"City{field_class.__name__}", (CityTimeField, field_class), {})
+
+
 class PanelForm(BaseForm):
-    """Every text field is stripped, and a required one must hold more than blanks."""
+    """Every text field is stripped, a required one must hold more than blanks, and
+    date-times are read and written in the city's time zone."""
 
     class Meta(BaseForm.Meta):
         def get_translations(self, form):
@@ -74,6 +98,8 @@ class PanelForm(BaseForm):
 
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
+            if issubclass(field_class, DateTimeField) and not issubclass(field_class, CityTimeField):
+                unbound_field.field_class = field_class = _in_city_time(field_class)
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 kwargs = unbound_field.kwargs
                 kwargs["filters"] = [*kwargs.get("filters", ()), _strip]

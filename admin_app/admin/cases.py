@@ -21,7 +21,7 @@ from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
 from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, current_settings, due_badge,
                                            report_moved, run_move)
 from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
-from models import (AgreementType, Attendee, Case, CaseStatus, Disposition, DocumentKind, Instruction,
+from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Disposition, DocumentKind, Instruction,
                     MeetingStatus,
                     Party, Role, StepEvent, StepEventKind, User, db, workflow)
 from models.sla import local_today
@@ -53,7 +53,7 @@ CASE_LABELS = {
     "proposal_number": _l("Proposal letter no."), "proposal_date": _l("Proposal letter date"),
     "received_date": _l("Received"), "due_date": _l("Due"), "current_step": _l("Step"),
     "status": _l("Status"), "assigned_to": _l("Assigned to"), "assigned_to.full_name": _l("Assigned to"),
-    "previous_case": _l("Follows KSB"), "closed_at": _l("Closed"), "days_on_hold": _l("Days on hold"),
+    "previous_case": _l("Follows KSB"), "renews_agreement": _l("Renews agreement"), "closed_at": _l("Closed"), "days_on_hold": _l("Days on hold"),
     "created_at": _l("Created"), "updated_at": _l("Updated"), "case": _l("Case"),
     "case.registration_number": _l("Case"), "step": _l("Step"), "note": _l("Note"),
 }
@@ -84,14 +84,30 @@ class CaseView(SecuredModelView):
                       "current_step": step_choices()}
     # Step, status, numbers and due date follow the procedure and the rules: never on a form.
     form_columns = ("agreement_type", "title", "subject", "object", "opd", "proposal_number",
-                    "proposal_date", "received_date", "assigned_to", "previous_case")
+                    "proposal_date", "received_date", "assigned_to", "previous_case", "renews_agreement")
     form_choices = {"agreement_type": choices(AgreementType)}
     form_ajax_refs = {
         "subject": party_loader("subject"),
         "opd": party_loader("opd", filters=["kind = 'opd'"]),
         "assigned_to": user_loader("assigned_to"),
         "previous_case": case_loader("previous_case", filters=["agreement_type = 'KSB'"]),
+        "renews_agreement": QueryAjaxModelLoader("renews_agreement", db, Agreement, fields=["number", "parties"],
+                                                 order_by=Agreement.valid_until, page_size=20),
     }
+
+    def create_form(self, obj=None):
+        """`?renews=<agreement>` (the register's Renew button) starts the extension case from the old one."""
+        form = super().create_form(obj)
+        renewed = request.args.get("renews", "")
+        if request.method == "GET" and renewed.isdigit():
+            agreement = db.session.get(Agreement, int(renewed))
+            if agreement is not None:
+                old = agreement.case
+                form.renews_agreement.data = agreement
+                form.agreement_type.data, form.subject.data, form.opd.data = old.agreement_type, old.subject, old.opd
+                form.title.data = gettext("Extension: %(title)s", title=old.title)
+                form.object.data = old.object
+        return form
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)

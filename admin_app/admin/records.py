@@ -1,14 +1,20 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
+from datetime import datetime, timedelta, timezone
+
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
 from admin_app.admin.cases import case_loader
-from admin_app.labels import choices
-from models import ComplaintChannel, ComplaintStatus, PartyKind, Role
+from admin_app.admin.case_workflow import current_settings
+from admin_app.labels import choices, label
+from models import Complaint, ComplaintChannel, ComplaintStatus, PartyKind, Role
+from models.complaint import ANSWERED, is_response_overdue, settle_response
 from models.setting import parse_setting
 
 CONTACT_LABELS = {"name": _l("Name"), "kind": _l("Kind"), "address": _l("Address"),
@@ -28,20 +34,49 @@ class PartyView(SecuredModelView):
     form_args = {"email": {"validators": [Optional(), Email()]}}
 
 
+class ComplaintOverdueFilter(BaseSQLAFilter):
+    """Not answered within the response target of the settings."""
+
+    def __init__(self):
+        super().__init__(Complaint.received_at, _l("Response overdue"), options=[("1", _l("Yes"))])
+
+    def apply(self, query, value, alias=None):
+        limit = datetime.now(timezone.utc) - timedelta(days=current_settings().complaint_response_days)
+        return query.filter(Complaint.status.notin_(ANSWERED), Complaint.received_at < limit)
+
+    def operation(self):
+        return _l("is")
+
+
+def _complaint_status(view, context, complaint, name):
+    shown = label(ComplaintStatus, complaint.status)
+    if is_response_overdue(complaint, current_settings().complaint_response_days, datetime.now(timezone.utc)):
+        return Markup('{} <span class="badge badge-danger overdue-mark">{}</span>').format(
+            shown, gettext("response overdue"))
+    return shown
+
+
 class ComplaintView(SecuredModelView):
     screen = "complaint"
+    column_formatters = {"status": _complaint_status}
     column_list = ("received_at", "channel", "complainant", "case", "status", "responded_at")
     column_labels = {"received_at": _l("Received"), "channel": _l("Channel"), "complainant": _l("Complainant"),
                      "contact": _l("Contact"), "case": _l("Related case"), "description": _l("Description"),
                      "status": _l("Status"), "response": _l("Response"), "responded_at": _l("Responded")}
     column_searchable_list = ("complainant", "description", "response")
-    column_filters = ("channel", "status", "received_at", "responded_at")
+    column_filters = (ComplaintOverdueFilter(), "channel", "status", "received_at", "responded_at")
     column_choices = {"channel": choices(ComplaintChannel), "status": choices(ComplaintStatus)}
     column_default_sort = ("received_at", True)
     form_columns = ("received_at", "channel", "complainant", "contact", "case", "description", "status",
                     "response", "responded_at")
     form_choices = {"channel": choices(ComplaintChannel), "status": choices(ComplaintStatus)}
     form_ajax_refs = {"case": case_loader("case")}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        problems = settle_response(model)
+        if problems:
+            raise ValidationError(" ".join(gettext(problem) for problem in problems))
 
 
 class UserView(SecuredModelView):
