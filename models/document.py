@@ -63,7 +63,8 @@ class Document(Timestamped, Versioned, db.Model):
 
 def next_revision(session: Session, case_id: int, kind: str) -> int:
     """A new document of a kind already on the case becomes the next version of it."""
-    latest = session.execute(
-        select(func.max(Document.revision)).where(Document.case_id == case_id, Document.kind == kind)
-    ).scalar()
+    with session.no_autoflush:  # the new document itself may already be in the session
+        latest = session.execute(
+            select(func.max(Document.revision)).where(Document.case_id == case_id, Document.kind == kind)
+        ).scalar()
     return (latest or 0) + 1

@@ -1,0 +1,144 @@
+"""Document files: upload checked by content, stored by hash, versions, authorised downloads."""
+import io
+import os
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from models import Document, db
+from tests.factories import make_case
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+DOCX = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+XLSX = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+ODT = _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office:document/>"})
+ACCEPTED = {"surat.pdf": PDF, "draf.docx": DOCX, "daftar.xlsx": XLSX, "notulen.odt": ODT, "foto.jpg": JPEG,
+            "scan.png": PNG}
+
+
+@pytest.fixture()
+def uploads(app, tmp_path):
+    folder = tmp_path / "uploads"
+    previous = app.config["UPLOAD_FOLDER"]
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    yield folder
+    app.config["UPLOAD_FOLDER"] = previous
+
+
+def _stored_files(folder) -> list[str]:
+    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names] if folder.exists() else []
+
+
+def _case_id(app) -> int:
+    with app.app_context():
+        case_id = make_case().id
+        db.session.commit()
+        return case_id
+
+
+def _upload(client, case_id, name, data, kind="opd_draft", title="Draf KSB"):
+    return client.post("/admin/document/new/", data={
+        "case": case_id, "kind": kind, "title": title, "letter_number": "", "letter_date": "", "note": "",
+        "upload": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _documents(app) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(Document)).scalar_one()
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_every_accepted_type_uploads_and_downloads_byte_identical(app, login_as, users, uploads, name):
+    case_id = _case_id(app)
+    client = login_as("staff")
+    assert _upload(client, case_id, name, ACCEPTED[name]).status_code == 302
+    with app.app_context():
+        document = db.session.execute(select(Document)).scalar_one()
+        assert (document.file_name, document.file_size, document.created_by_id) == (
+            name, len(ACCEPTED[name]), users["staff"])
+        assert len(document.file_sha256) == 64
+        document_id = document.id
+    [stored] = _stored_files(uploads)
+    assert os.path.basename(stored) == document.file_sha256  # named by content, not by the upload's name
+    response = login_as("viewer").get(f"/admin/document/download/?id={document_id}")
+    assert response.status_code == 200
+    assert response.data == ACCEPTED[name]
+    assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("setup.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, "not a PDF"),           # a renamed executable
+    ("script.docx", b"#!/bin/sh\nrm -rf /\n", "not a PDF"),
+    ("arsip.docx", _zip({"evil.sh": b"echo"}), "not a PDF"),                 # a zip that is no document
+    ("../../x.pdf", PDF, "not allowed"),
+    ("..\\..\\x.pdf", PDF, "not allowed"),
+    ("kosong.pdf", b"", "empty"),
+])
+def test_a_wrong_file_is_refused_with_a_message_and_nothing_is_stored(app, login_as, users, uploads,
+                                                                       name, data, message):
+    case_id = _case_id(app)
+    response = _upload(login_as("staff"), case_id, name, data)
+    assert message in response.get_data(as_text=True)
+    assert _documents(app) == 0
+    assert _stored_files(uploads) == []
+
+
+def test_an_oversized_file_is_refused_by_the_settings_limit(app, login_as, users, uploads, runner):
+    runner.invoke(args=["seed"])
+    with app.app_context():
+        from models import Setting
+        db.session.get(Setting, "upload_max_mb").value = "1"
+        db.session.commit()
+    case_id = _case_id(app)
+    big = PDF + b"0" * (1024 * 1024)
+    response = _upload(login_as("staff"), case_id, "besar.pdf", big)
+    assert "the limit is 1 MB" in response.get_data(as_text=True)
+    assert _documents(app) == 0 and _stored_files(uploads) == []
+
+
+def test_a_new_upload_of_the_same_kind_is_the_next_version(app, login_as, users, uploads):
+    case_id = _case_id(app)
+    client = login_as("staff")
+    _upload(client, case_id, "draf-1.pdf", PDF)
+    _upload(client, case_id, "draf-2.pdf", PDF + b"% revisi\n")
+    _upload(client, case_id, "undangan.pdf", PDF, kind="invitation", title="Undangan")
+    with app.app_context():
+        rows = db.session.execute(select(Document.kind, Document.revision, Document.file_name)
+                                  .order_by(Document.id)).all()
+        first_id = db.session.execute(select(Document.id).order_by(Document.id)).scalars().first()
+    assert rows == [("opd_draft", 1, "draf-1.pdf"), ("opd_draft", 2, "draf-2.pdf"), ("invitation", 1, "undangan.pdf")]
+    assert client.get(f"/admin/document/download/?id={first_id}").data == PDF  # v1 stays downloadable
+
+
+def test_downloads_are_refused_to_those_who_may_not_read_documents(app, login_as, users, uploads, client):
+    case_id = _case_id(app)
+    _upload(login_as("staff"), case_id, "surat.pdf", PDF)
+    with app.app_context():
+        document_id = db.session.execute(select(Document.id)).scalar_one()
+    assert login_as("admin").get(f"/admin/document/download/?id={document_id}").status_code == 403
+    client.post("/logout")
+    anonymous = client.get(f"/admin/document/download/?id={document_id}")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_the_edit_form_cannot_replace_a_file(app, login_as, users, uploads):
+    case_id = _case_id(app)
+    client = login_as("staff")
+    _upload(client, case_id, "surat.pdf", PDF)
+    with app.app_context():
+        document_id = db.session.execute(select(Document.id)).scalar_one()
+    page = client.get(f"/admin/document/edit/?id={document_id}").get_data(as_text=True)
+    assert 'name="upload"' not in page
