@@ -245,6 +245,12 @@ class SecuredModelView(ModelView):
 
         return VersionedEditForm
 
+    def _on_model_change(self, form, model, is_created: bool) -> None:
+        # Flask-Admin adds a new row to the session before this hook: the checks below read
+        # the database, and must not flush a half-filled row first.
+        with db.session.no_autoflush:
+            super()._on_model_change(form, model, is_created)
+
     def on_model_change(self, form, model, is_created: bool) -> None:
         if not is_created:
             sent = getattr(form, "row_version", None)
