@@ -3,5 +3,5 @@
 preload_app = False
 workers = 2
 threads = 4
-timeout = 60
+timeout = 180  # an XLSX export of 100,000 rows takes about 40 s here
 accesslog = "-"
