@@ -34,7 +34,9 @@ test: db
 translations: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o admin_app/translations/messages.pot .
 	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations -l id --no-fuzzy-matching
-	$(BIN)/pybabel compile -d admin_app/translations
+	$(BIN)/pybabel compile -d admin_app/translations -D messages
+	$(BIN)/pybabel compile -d admin_app/translations -D wtforms
+	$(BIN)/pybabel compile -d admin_app/translations -D admin
 
 benchmark: db
 	$(BIN)/python benchmarks/run.py

@@ -49,7 +49,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _template_globals():
-        return {"current_locale": str(get_locale())}
+        from admin_app.labels import label
+        from models import Role
+        return {"current_locale": str(get_locale()), "role_label": lambda role: label(Role, role)}
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
 
     return app
 

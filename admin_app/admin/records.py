@@ -133,7 +133,7 @@ class AuditLogView(ReadOnlyModelView):
     screen = "auditlog"
     column_list = ("at", "actor", "action", "table_name", "record_id", "record_label", "changes")
     column_labels = {"at": _l("When"), "actor": _l("By"), "action": _l("Action"), "table_name": _l("Table"),
-                     "record_id": _l("Record"), "record_label": _l("Record"), "changes": _l("Changes")}
+                     "record_id": _l("Record ID"), "record_label": _l("Record"), "changes": _l("Changes")}
     column_searchable_list = ("table_name", "record_label", "record_id")
     column_filters = ("action", "table_name", "at", "actor.username")
     column_default_sort = ("at", True)

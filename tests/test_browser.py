@@ -1,0 +1,314 @@
+"""The panel in a real browser: Debian's Chromium, driven by Playwright, against a live server.
+
+What only a browser shows: the login and case forms work with CSRF protection on, the select2
+look-ups fetch and pick related records, every asset comes from the panel itself (it runs
+offline on the city's intranet) and the screens speak Indonesian.
+
+Needs /usr/bin/chromium (`apt-get install chromium`) and Playwright for Python
+(`pip install -r requirements.txt`); without them the tests are skipped, except in CI
+(CI=true), where a missing browser fails the run so that a skip never passes for a pass.
+"""
+import os
+import re
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from models import Case, StepEvent, User, db
+from tests.factories import PASSWORD, make_party
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 15_000
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
+
+# The case the staff member registers in the story, as typed into the form.
+NEW_CASE = {
+    "agreement_type": "KSB", "title": "KSB Magang mahasiswa dan penelitian terapan",
+    "object": "Program magang mahasiswa di perangkat daerah", "proposal_number": "070/55/425.101/2026",
+    "proposal_date": "2026-11-02", "received_date": "2026-11-03",
+}
+
+
+def _browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found: install Debian's browser with `apt-get install chromium`"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as error:
+        return f"Playwright for Python cannot be imported ({error}): `pip install -r requirements.txt`"
+    return None
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _browser_unavailable()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def live_server(app):
+    """The test app served over real HTTP on a free port, with CSRF protection on as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh browser tab (own cookies) that records every request it makes and every script error."""
+    context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta",
+                                  viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.requests = []
+    tab.failed = []
+    tab.script_errors = []
+    tab.on("request", lambda request: tab.requests.append(request.url))
+    tab.on("response", lambda response: response.status >= 400 and tab.failed.append(
+        f"{response.status} {response.request.method} {response.url}"))
+    tab.on("requestfailed", lambda request: tab.failed.append(f"failed {request.url}: {request.failure}"))
+    tab.on("pageerror", lambda error: tab.script_errors.append(str(error)))
+    yield tab
+    context.close()
+
+
+@pytest.fixture()
+def parties(app):
+    """The counterparty and the OPD of the story, plus look-alikes the look-ups must not pick."""
+    with app.app_context():
+        made = {
+            "subject": make_party("university", "Universitas Panca Marga"),
+            "other_university": make_party("university", "Universitas Brawijaya"),
+            "opd": make_party("opd", "Dinas Pendidikan dan Kebudayaan"),
+            "other_opd": make_party("opd", "Dinas Kesehatan"),
+        }
+        db.session.commit()
+        return {key: party.id for key, party in made.items()}
+
+
+@pytest.fixture()
+def staff(app, users) -> str:
+    """The staff member of the stories, who works in Indonesian like every real account
+    (the factories make English-speaking accounts for the message-id assertions)."""
+    with app.app_context():
+        db.session.get(User, users["staff"]).language = "id"
+        db.session.commit()
+    return "staff"
+
+
+def our_catalogue() -> dict[str, str]:
+    """msgid -> Indonesian msgstr of the panel's own strings (admin_app/translations/id/.../messages.po)."""
+    from babel.messages.pofile import read_po
+
+    path = TRANSLATIONS / "id" / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as po:
+        return {message.id: message.string for message in read_po(po) if isinstance(message.id, str) and message.id}
+
+
+# -- steps of the stories --------------------------------------------------------------------------
+
+def log_in(page, base_url: str, username: str) -> None:
+    """Open the panel, get sent to the login form, log in, land on the dashboard."""
+    page.goto(base_url + "/")
+    assert re.search(r"/login\?next=", page.url), page.url
+    assert page.locator("html").get_attribute("lang") == "id"  # a new visitor gets the Indonesian page
+    token = page.locator('form.card input[name="csrf_token"]')
+    assert token.count() == 1 and len(token.get_attribute("value")) > 20, "login form carries no CSRF token"
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator('form.card button[type="submit"]').click()
+    page.wait_for_url(base_url + "/admin/")
+    assert page.locator("#overdue-count").is_visible()  # the dashboard of someone who works cases
+
+
+def open_case_list(page, base_url: str) -> None:
+    """Kasus/Cases (top menu) -> Kasus/Cases (its dropdown), whatever the labels' wording."""
+    case_link = page.locator('a.dropdown-item[href="/admin/case/"]')
+    category = page.locator("#admin-navbar-collapse li.dropdown", has=case_link)
+    category.locator(":scope > a.dropdown-toggle").click()
+    category.locator(case_link).click()
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/case/(\?.*)?$"))
+
+
+def pick_in_select2(page, field_id: str, choice: str | re.Pattern, typed: str = "") -> str:
+    """Open the select2 box of `field_id`, type `typed` into its search (the ajax look-ups),
+    click the result `choice`; returns the label now shown."""
+    page.locator(f"#s2id_{field_id} a.select2-choice").click()
+    if typed:
+        page.locator("#select2-drop input.select2-input").press_sequentially(typed, delay=30)
+    page.locator("#select2-drop li.select2-result-selectable", has_text=choice).click()
+    shown = page.locator(f"#s2id_{field_id} .select2-chosen").inner_text().strip()
+    assert re.search(choice, shown) if isinstance(choice, re.Pattern) else shown == choice
+    assert page.locator(f"#{field_id}").input_value() != ""
+    return shown
+
+
+def type_date(page, field_id: str, value: str) -> None:
+    """Type a date as a user does and close the date picker that opened."""
+    page.fill(f"#{field_id}", value)
+    page.keyboard.press("Escape")
+    page.locator("h4").first.click()  # click outside: the picker closes, the typed value stays
+    assert page.locator(f"#{field_id}").input_value() == value
+
+
+def open_create_form(page, base_url: str) -> None:
+    """From any panel page: the case list through the menu, then its Create tab."""
+    open_case_list(page, base_url)
+    page.locator('.nav-tabs a.nav-link[href^="/admin/case/new/"]').click()
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/case/new/"))
+    token = page.locator('form.admin-form input[name="csrf_token"]')
+    assert token.count() == 1 and len(token.get_attribute("value")) > 20, "case form carries no CSRF token"
+
+
+def fill_case_form(page) -> None:
+    """Fill every field of NEW_CASE the way a user does: clicking, typing, picking."""
+    # Even the plain choice is a select2 box: the user clicks it and picks "KSB ...".
+    pick_in_select2(page, "agreement_type", re.compile(r"^KSB\b"))
+    page.fill("#title", NEW_CASE["title"])
+    pick_in_select2(page, "subject", "Universitas Panca Marga", typed="Panca")
+    page.fill("#object", NEW_CASE["object"])
+    pick_in_select2(page, "opd", "Dinas Pendidikan dan Kebudayaan", typed="Pendidikan")
+    page.fill("#proposal_number", NEW_CASE["proposal_number"])
+    type_date(page, "proposal_date", NEW_CASE["proposal_date"])
+    type_date(page, "received_date", NEW_CASE["received_date"])
+    pick_in_select2(page, "assigned_to", "Pengguna staff", typed="staff")
+
+
+def save_button(page):
+    return page.locator('form.admin-form input[type="submit"].btn-primary')
+
+
+def register_case(page, base_url: str) -> None:
+    """The staff member's story up to the saved case, from the dashboard."""
+    open_create_form(page, base_url)
+    fill_case_form(page)
+    save_button(page).click()
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/case/(\?.*)?$"))
+
+
+# -- the stories -----------------------------------------------------------------------------------
+
+def test_staff_registers_a_case_through_the_browser(app, users, staff, parties, page, live_server, tmp_path):
+    log_in(page, live_server, staff)
+    register_case(page, live_server)
+
+    assert page.locator(".alert-success").inner_text().strip().endswith("Data berhasil ditambahkan.")
+    row = page.locator("table.model-list tbody tr", has_text=NEW_CASE["title"])
+    assert row.count() == 1
+    number = row.locator("td.col-registration_number").inner_text().strip()
+    assert re.fullmatch(r"KS/\d{4}/\d{4}", number) and number == "KS/2026/0001"
+    assert "Universitas Panca Marga" in row.inner_text() and "Dinas Pendidikan dan Kebudayaan" in row.inner_text()
+    shot = tmp_path / "case-list.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot of the case list: {shot}")
+
+    with app.app_context():
+        case = db.session.execute(select(Case)).scalar_one()
+        assert (case.registration_number, case.agreement_type, case.title, case.object, case.proposal_number) == (
+            "KS/2026/0001", NEW_CASE["agreement_type"], NEW_CASE["title"], NEW_CASE["object"],
+            NEW_CASE["proposal_number"])
+        assert (case.proposal_date, case.received_date) == (date(2026, 11, 2), date(2026, 11, 3))
+        assert (case.subject_id, case.opd_id, case.assigned_to_id, case.previous_case_id) == (
+            parties["subject"], parties["opd"], users["staff"], None)
+        assert (case.current_step, case.status) == (1, "open")
+        event = db.session.execute(select(StepEvent).where(StepEvent.case_id == case.id)).scalar_one()
+        assert (event.kind, event.actor_id) == ("register", users["staff"])
+
+
+def test_the_story_works_with_csrf_on_and_loads_nothing_from_another_host(app, staff, parties, page, live_server):
+    assert app.config["WTF_CSRF_ENABLED"] is True
+    log_in(page, live_server, staff)
+    register_case(page, live_server)
+    assert page.locator(".alert-success").count() == 1
+
+    assert page.requests, "no request recorded"
+    foreign = [url for url in page.requests if not url.startswith(live_server + "/")]
+    assert foreign == [], f"resources from other hosts (the intranet has no internet): {foreign}"
+    assert page.failed == [], f"requests that failed: {page.failed}"
+    assert page.script_errors == [], f"script errors: {page.script_errors}"
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(app, staff, parties, page, live_server):
+    """Proves the protection is really on in the browser tests: a tokenless save changes nothing."""
+    log_in(page, live_server, staff)
+    open_create_form(page, live_server)
+    fill_case_form(page)
+    page.locator('form.admin-form input[name="csrf_token"]').evaluate("input => input.remove()")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        save_button(page).click()
+    assert posted.value.status == 400
+    with app.app_context():
+        assert db.session.execute(select(Case)).first() is None
+
+
+def top_menu_labels(page) -> list[str]:
+    menu = page.locator("#admin-navbar-collapse ul.navbar-nav.mr-auto > li > a.nav-link")
+    labels = [text.strip() for text in menu.all_inner_texts()]
+    assert labels and all(labels), f"empty top menu: {labels}"
+    return labels
+
+
+def test_the_case_list_speaks_indonesian_and_fits_the_screen(staff, page, live_server):
+    log_in(page, live_server, staff)
+    open_case_list(page, live_server)
+    # Flask-Admin's own strings, from admin_app/translations/id/LC_MESSAGES/admin.po.
+    tabs = page.locator("ul.nav-tabs")
+    assert re.match(r"^Daftar\b", tabs.locator("a.nav-link.active").inner_text().strip())
+    assert tabs.locator('a.nav-link[href^="/admin/case/new/"]').inner_text().strip() == "Tambah"
+    assert page.locator('form[role="search"] button, form[role="search"] input[type="submit"]').first.inner_text() \
+        .strip() == "Cari"
+    # Usable: the navbar is expanded on one line at a desktop width and nothing scrolls sideways.
+    assert page.locator("button.navbar-toggler").is_hidden()
+    assert page.locator("nav.navbar").bounding_box()["height"] < 80
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("table.model-list").is_visible()
+
+
+def test_the_top_menu_speaks_indonesian(staff, page, live_server):
+    """Our own labels (Cases, Reference data, ...) come from messages.po, compiled to messages.mo."""
+    catalogue = our_catalogue()
+    if not catalogue:
+        pytest.skip("no catalogue of the panel's own strings yet (admin_app/translations/id/LC_MESSAGES/messages.po)")
+    log_in(page, live_server, staff)
+    labels = top_menu_labels(page) + [page.locator("a.navbar-brand").inner_text().strip()]
+    # A label still showing its English msgid while the catalogue says otherwise is untranslated;
+    # a word that is the same in both languages (msgstr == msgid) is fine.
+    untranslated = {label: catalogue[label] for label in labels if label in catalogue and catalogue[label] != label}
+    compiled = (TRANSLATIONS / "id" / "LC_MESSAGES" / "messages.mo").exists()
+    hints = []
+    if not all(untranslated.values()):
+        hints.append("fill in the empty msgstr in messages.po")
+    if not compiled:
+        hints.append("messages.mo is not compiled: pybabel compile -d admin_app/translations")
+    assert not untranslated, (f"menu shown in English in the Indonesian UI: {untranslated} "
+                              f"(label -> msgstr in messages.po); {'; '.join(hints)}")
+    assert catalogue.get("Cases") in labels
