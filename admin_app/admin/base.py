@@ -15,6 +15,7 @@ from flask import Response, abort, flash, redirect, request, send_file, stream_w
 from flask_admin.base import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -34,11 +35,19 @@ from models.sla import CITY_TIME_ZONE
 log = logging.getLogger(__name__)
 
 
-def _plain_cell(value):
-    """Export cells: dates stay dates, numbers numbers, everything else (labels, Markup) text."""
+def _plain_cell(value, translated: dict):
+    """Export cells: dates stay dates, numbers numbers, everything else (labels, Markup) text.
+
+    Choice labels are the same lazy strings on every row: each is translated once per export.
+    """
     if value is None or isinstance(value, (int, float, date, datetime)):
         return value
+    if isinstance(value, LazyString):
+        if id(value) not in translated:
+            translated[id(value)] = str(value)
+        return translated[id(value)]
     return str(value)
+
 
 STALE_MESSAGE = _l("This record was changed by someone else after you opened it. "
                    "Reload the page to see the current data; your changes were not saved.")
@@ -124,6 +133,7 @@ class SecuredModelView(ModelView):
     column_type_formatters = FORMATTERS
     column_type_formatters_detail = FORMATTERS
     export_types = ["csv", "xlsx"]
+    column_formatters_export: dict = {}  # exports carry values, not the badges and links of the screens
     form_excluded_columns = ("version", "created_at", "updated_at")
     column_export_exclude_list = ("version",)
 
@@ -188,8 +198,9 @@ class SecuredModelView(ModelView):
         _, query = self.get_list(None, sort[0] if sort else None, view_args.sort_desc, view_args.search,
                                  view_args.filters, execute=False, page_size=0)
         yield [str(label) for _, label in self._export_columns]
+        translated: dict = {}
         for row in query.yield_per(self.export_batch_size):
-            yield [_plain_cell(self.get_export_value(row, name)) for name, _ in self._export_columns]
+            yield [_plain_cell(self.get_export_value(row, name), translated) for name, _ in self._export_columns]
 
     def _export_csv(self, return_url):
         def lines():
