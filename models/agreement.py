@@ -71,8 +71,11 @@ def agreement_problems(agreement: Agreement) -> list[str]:
 
 def agreement_number(session: Session, agreement_type: str, signed_on: date) -> str:
     """The next register number, e.g. PKS/007/425.014/2026."""
-    sequence = next_number(session, f"agreement:{agreement_type}:{signed_on.year}")
-    return f"{agreement_type}/{sequence:03d}/425.014/{signed_on.year}"
+    while True:  # a number typed in by hand may already hold the next value: skip past it
+        sequence = next_number(session, f"agreement:{agreement_type}:{signed_on.year}")
+        number = f"{agreement_type}/{sequence:03d}/425.014/{signed_on.year}"
+        if session.execute(select(Agreement.id).where(Agreement.number == number)).first() is None:
+            return number
 
 
 def agreement_for_case(session: Session, case_id: int) -> Agreement | None:

@@ -18,6 +18,9 @@ class Settings:
     complaint_response_days: int = 14
     upload_max_mb: int = 20
     expiring_within_days: int = 90
+    # Letter numbers: {seq} the yearly sequence, {year}, {case} the registration number.
+    letter_number_invitation: str = "005/{seq}/425.014/{year}"
+    letter_number_memo: str = "000.1.2/{seq}/425.014/{year}"
 
 
 SETTING_DEFAULTS = Settings()
@@ -38,6 +41,15 @@ def parse_setting(key: str, text: str):
     if key not in {field.name for field in fields(Settings)}:
         raise KeyError(key)
     kind = type(getattr(SETTING_DEFAULTS, key))
+    if kind is str:
+        text = text.strip()
+        if "{seq}" not in text or len(text) > 100:
+            raise ValueError(text)
+        try:
+            text.format(seq=1, year=2026, case="KS/2026/0001")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(text) from None  # a field other than {seq}, {year}, {case}
+        return text
     text = text.strip().lower()
     if kind is bool:
         if text in {"1", "true", "yes", "ya"}:

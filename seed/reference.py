@@ -59,5 +59,6 @@ def load_reference(session: Session) -> None:
     for field in fields(Settings):
         if field.name not in existing:
             value = getattr(SETTING_DEFAULTS, field.name)
-            session.add(Setting(key=field.name, value=("yes" if value else "no") if isinstance(value, bool) else str(value)))
+            text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            session.add(Setting(key=field.name, value=text))
     session.flush()

@@ -142,3 +142,66 @@ def test_the_edit_form_cannot_replace_a_file(app, login_as, users, uploads):
         document_id = db.session.execute(select(Document.id)).scalar_one()
     page = client.get(f"/admin/document/edit/?id={document_id}").get_data(as_text=True)
     assert 'name="upload"' not in page
+
+
+# -- generated letters --------------------------------------------------------------------------------
+def _meeting(app) -> int:
+    from datetime import datetime, timezone
+
+    from models import Attendee, Meeting
+    with app.app_context():
+        case = make_case(current_step=7)
+        meeting = Meeting(case=case, scheduled_at=datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc),
+                          place="Ruang Rapat Sekretariat Daerah", agenda="Pembahasan draf KSB", status="held",
+                          minutes="Para pihak sepakat.",
+                          attendees=[Attendee(name="Sri Wahyuni", position="Kasubbag", organisation="Bagpem",
+                                              present=True)])
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting.id
+
+
+def test_the_invitation_and_the_memo_are_generated_numbered_and_filed(app, login_as, users, uploads):
+    import docx
+    meeting_id = _meeting(app)
+    client = login_as("staff")
+    for _ in range(2):
+        assert client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "invitation"}).status_code == 302
+    client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "memo"})
+    with app.app_context():
+        rows = db.session.execute(select(Document).order_by(Document.id)).scalars().all()
+        assert [(d.kind, d.revision) for d in rows] == [("invitation", 1), ("invitation", 2), ("memo", 1)]
+        year = rows[0].letter_date.year
+        assert [d.letter_number for d in rows] == [f"005/001/425.014/{year}", f"005/002/425.014/{year}",
+                                                  f"000.1.2/001/425.014/{year}"]
+        invitation_id, registration = rows[1].id, rows[1].case.registration_number
+    data = login_as("viewer").get(f"/admin/document/download/?id={invitation_id}").data
+    letter = docx.Document(io.BytesIO(data))
+    text = "\n".join([p.text for p in letter.paragraphs] +
+                     [cell.text for table in letter.tables for row in table.rows for cell in row.cells])
+    assert registration in text and "005/002/425.014" in text and "Ruang Rapat Sekretariat Daerah" in text
+    assert "26 November 2026" in text and "09.00 WIB" in text  # 02:00 UTC is 09.00 in Probolinggo
+
+
+def test_readers_cannot_generate_letters(app, login_as, users, uploads):
+    meeting_id = _meeting(app)
+    assert login_as("viewer").post("/admin/meeting/letter/", data={"id": meeting_id,
+                                                                   "kind": "memo"}).status_code == 403
+    assert _documents(app) == 0
+
+
+def test_the_disposition_sheet_downloads_as_docx(app, login_as, users):
+    import docx
+    from models import Disposition
+    with app.app_context():
+        case = make_case(current_step=5)
+        disposition = Disposition(case=case, step=5, author_id=users["kabag"], to_role="kasubbag",
+                                  instruction="prepare_meeting", note="Siapkan rapat TKKSD")
+        db.session.add(disposition)
+        db.session.commit()
+        disposition_id, registration = disposition.id, case.registration_number
+    response = login_as("kasubbag").get(f"/admin/disposition/sheet.docx?id={disposition_id}")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    document = docx.Document(io.BytesIO(response.data))
+    text = " ".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert registration in text and "Siapkan rapat TKKSD" in text

@@ -13,11 +13,13 @@ from functools import lru_cache
 
 from flask import Response, abort, flash, redirect, request, send_file, stream_with_context, url_for
 from flask_admin.base import expose
+from flask_admin.helpers import get_redirect_target
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from openpyxl import Workbook
@@ -40,7 +42,10 @@ def _plain_cell(value, translated: dict):
 
     Choice labels are the same lazy strings on every row: each is translated once per export.
     """
-    if value is None or isinstance(value, (int, float, date, datetime)):
+    if isinstance(value, datetime):  # stored in UTC; spreadsheets get Probolinggo time, zone-less
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(CITY_TIME_ZONE).replace(tzinfo=None)
+    if value is None or isinstance(value, (int, float, date)):
         return value
     if isinstance(value, LazyString):
         if id(value) not in translated:
@@ -62,7 +67,8 @@ VIEW_VERBS = {
     "create_view": permissions.CREATE, "edit_view": permissions.EDIT,
     "delete_view": permissions.DELETE, "export": permissions.EXPORT,
     "ajax_update": permissions.EDIT, "move_view": permissions.EDIT,
-    "sheet_view": permissions.LIST, "download_view": permissions.LIST,
+    "sheet_view": permissions.LIST, "sheet_docx_view": permissions.LIST, "download_view": permissions.LIST,
+    "letter_view": permissions.CREATE,
 }
 
 FORMATTERS = {
@@ -182,11 +188,24 @@ class SecuredModelView(ModelView):
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
-        """Refuse, with 403, an action the user's role may not run (Flask-Admin just skips it)."""
+        """Run a list action: 403 when the role may not (Flask-Admin would skip it silently), and the
+        row ids typed as the primary key (PostgreSQL refuses `integer = varchar`)."""
         name = request.form.get("action", "")
         if name not in self._actions_data or not self.is_action_allowed(name):
             abort(403)
-        return self.handle_action()
+        response = self._actions_data[name][0](self.typed_ids(request.form.getlist("rowid")))
+        return response or redirect(get_redirect_target() or self.get_url(".index_view"))
+
+    def typed_ids(self, ids: list[str]) -> list:
+        """Posted ids converted to the primary key's type; ids that do not convert are dropped."""
+        python_type = sa_inspect(self.model).primary_key[0].type.python_type
+        typed = []
+        for value in ids:
+            try:
+                typed.append(python_type(value))
+            except (TypeError, ValueError):
+                continue
+        return typed
 
     # -- export: the list's own search, filters and sort, fetched in batches -----------------------
     export_batch_size = 500

@@ -1,4 +1,6 @@
 """Screens of the case work: cases, dispositions, meetings, documents, step history."""
+import io
+import logging
 from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -9,15 +11,17 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from admin_app import files, permissions
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
+from admin_app import files, letters, permissions
+from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredModelView
 from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, current_settings, due_badge,
                                            report_moved, run_move)
 from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
@@ -29,6 +33,9 @@ from models.case import case_problems
 from models.disposition import mark_done
 from models.document import next_revision
 from models.workflow import WorkflowError
+
+
+log = logging.getLogger(__name__)
 
 
 def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
@@ -221,6 +228,16 @@ class DispositionView(SecuredModelView):
         return self.render("admin/disposition_sheet.html", disposition=disposition,
                            instructions=choices(Instruction))
 
+    @expose("/sheet.docx")
+    def sheet_docx_view(self):
+        """The same sheet as a DOCX file, for a word processor."""
+        disposition = self.get_one(request.args.get("id", ""))
+        if disposition is None:
+            abort(404)
+        data = letters.disposition_sheet_docx(disposition, local_today())
+        name = f"lembar-disposisi-{disposition.case.registration_number.replace('/', '-')}.docx"
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=files.DOCX)
+
 
 class AttendeeInline(InlineFormAdmin):
     form_columns = ("id", "name", "position", "organisation", "present")
@@ -229,9 +246,24 @@ class AttendeeInline(InlineFormAdmin):
                      "present": _l("Present")}
 
 
+def _letter_buttons(view, context, meeting, name):
+    """Generate the invitation or the Nota Dinas of this meeting (POST, with the CSRF token)."""
+    if not view.can_create:
+        return ""
+    buttons = Markup("")
+    for kind, caption in (("invitation", gettext("Invitation")), ("memo", gettext("Nota Dinas"))):
+        buttons += Markup(
+            '<form method="post" action="{}" class="d-inline"><input type="hidden" name="csrf_token" value="{}">'
+            '<input type="hidden" name="id" value="{}"><input type="hidden" name="kind" value="{}">'
+            '<button class="btn btn-sm btn-outline-secondary mr-1" type="submit">{} (DOCX)</button></form>'
+        ).format(url_for(".letter_view"), generate_csrf(), meeting.id, kind, caption)
+    return buttons
+
+
 class MeetingView(SecuredModelView):
     screen = "meeting"
-    column_list = ("case", "scheduled_at", "place", "status")
+    column_list = ("case", "scheduled_at", "place", "status", "letters")
+    column_formatters = {"letters": _letter_buttons}
     column_labels = {**CASE_LABELS, "scheduled_at": _l("Scheduled"), "place": _l("Place"),
                      "agenda": _l("Agenda"), "minutes": _l("Minutes"), "attendees": _l("Attendees")}
     column_searchable_list = ("place", "agenda", "case.registration_number")
@@ -242,6 +274,29 @@ class MeetingView(SecuredModelView):
     form_choices = {"status": choices(MeetingStatus)}
     form_ajax_refs = {"case": case_loader("case")}
     inline_models = (AttendeeInline(Attendee),)
+
+    @expose("/letter/", methods=("POST",))
+    def letter_view(self):
+        """Number and file the meeting's invitation or Nota Dinas as the case's next document version."""
+        meeting = self.get_one(request.form.get("id", ""))
+        kind = request.form.get("kind")
+        if meeting is None or kind not in letters.LETTERS:
+            abort(404)
+        settings = current_settings()
+        try:
+            document = letters.issue_letter(db.session, meeting, kind, current_user, local_today(), settings,
+                                            settings.upload_max_mb * 1024 * 1024)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("letter not issued")
+            flash(str(DATABASE_MESSAGE), "error")
+            return redirect(self.get_url(".index_view"))
+        flash(Markup('{} <a href="{}">{}</a>').format(
+            gettext("%(title)s no. %(number)s filed as version %(version)s.", title=document.title,
+                    number=document.letter_number, version=document.revision),
+            url_for("document.download_view", id=document.id), gettext("Download")), "success")
+        return redirect(self.get_url(".index_view"))
 
 
 class DocumentView(SecuredModelView):

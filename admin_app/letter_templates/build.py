@@ -234,15 +234,15 @@ def invitation():
                                ("Perihal", "Undangan Rapat Pembahasan {{ jenis }} {{ topik }}")])
     to = head.cell(1, 3).merge(head.cell(4, 3))
     cell_text(to, "Kepada", before=12)
-    cell_text(to, "Yth.\t1. {{ opd }}")
-    cell_text(to, "\t2. {{ mitra }}")
-    cell_text(to, "\t3. Tim Koordinasi Kerja Sama Daerah (TKKSD) Kota Probolinggo")
+    cell_text(to, "Yth.\t1.\t{{ opd }}")
+    cell_text(to, "\t2.\t{{ mitra }}")
+    cell_text(to, "\t3.\tTim Koordinasi Kerja Sama Daerah (TKKSD) Kota Probolinggo")
     for p in to.paragraphs[1:]:
         p.paragraph_format.left_indent = Cm(1.6)
         p.paragraph_format.first_line_indent = Cm(-1.6)
         p.paragraph_format.tab_stops.add_tab_stop(Cm(1.0))
         p.paragraph_format.tab_stops.add_tab_stop(Cm(1.6))
-    p = cell_text(to, "di –", before=6)
+    cell_text(to, "di –", before=6)
     cell_text(to, "TEMPAT", bold=True, underline=True, left=1.0)
     head.cell(4, 2).paragraphs[0].runs[0].bold = True
 
