@@ -248,3 +248,14 @@ def test_staff_cannot_write_dispositions(app, login_as, users):
     response = login_as("staff").post("/admin/disposition/new/", data={
         "case": case_id, "to_role": "staff", "instruction": "study", "note": "", "due_date": ""})
     assert response.status_code == 403
+
+
+def test_the_checklist_links_to_a_form_filled_in_for_the_missing_record(app, login_as, users):
+    case_id = _case(app, current_step=9)
+    client = login_as("staff")
+    page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
+    link = re.search(r'href="(/admin/document/new/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert f"case={case_id}" in link and "kind=memo" in link
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(r'<option[^>]*selected[^>]*value="memo"|<option[^>]*value="memo"[^>]*selected', form)
+    assert "KS/2026/0001" in form  # the case is already chosen in the case field

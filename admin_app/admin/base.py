@@ -251,6 +251,20 @@ class SecuredModelView(ModelView):
         return send_file(spool, as_attachment=True, download_name=self.get_export_name("xlsx"),
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
+    # -- links that open a create form already filled in (e.g. from a case's checklist) ---------------
+    prefill_fields: tuple[str, ...] = ()
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET":
+            for name in self.prefill_fields:
+                value = request.args.get(name)
+                if value is None or name not in form:
+                    continue
+                loader = self._form_ajax_refs.get(name) if self._form_ajax_refs else None
+                form[name].data = loader.get_one(value) if loader and value.isdigit() else value
+        return form
+
     # -- stale forms (two tabs) -------------------------------------------------------------------
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

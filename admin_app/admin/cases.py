@@ -25,8 +25,8 @@ from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredMod
 from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, current_settings, due_badge,
                                            report_moved, run_move)
 from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
-from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Disposition, DocumentKind, Instruction,
-                    MeetingStatus,
+from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Disposition, Document, DocumentKind,
+                    Instruction, Meeting, MeetingStatus,
                     Party, Role, StepEvent, StepEventKind, User, db, workflow)
 from models.sla import local_today
 from models.case import case_problems
@@ -163,7 +163,10 @@ class CaseView(SecuredModelView):
         missing = set(workflow.missing_requirements(db.session, case)) if case.is_open else set()
         return {
             "step": current, "title": step_title(current.number), "performer": label(Role, current.role),
-            "requirements": [(requirement_label(r), r not in missing) for r in current.requires],
+            "requirements": [(requirement_label(r), r not in missing, _requirement_link(r, case))
+                             for r in current.requires],
+            "documents": db.session.execute(select(Document).where(Document.case_id == case.id)
+                                            .order_by(Document.kind, Document.revision)).scalars().all(),
             "may_advance": case.status == "open" and workflow.may_perform(current_user.role, current.number),
             "supervisor": Role(current_user.role) in workflow.SUPERVISORS,
             "earlier_steps": [(n, step_title(n)) for n in range(workflow.FIRST_STEP, case.current_step)],
@@ -174,8 +177,23 @@ class CaseView(SecuredModelView):
         }
 
 
+def _requirement_link(requirement: str, case: Case) -> str | None:
+    """Where to create what a step needs, with the case (and the document kind) filled in."""
+    what, _, detail = requirement.partition(":")
+    if what == "document":
+        return url_for("document.create_view", case=case.id, kind=detail, url=url_for("case.details_view", id=case.id))
+    if what == "disposition":
+        return url_for("disposition.create_view", case=case.id, url=url_for("case.details_view", id=case.id))
+    meeting = db.session.execute(select(Meeting.id).where(Meeting.case_id == case.id)
+                                 .order_by(Meeting.id.desc())).scalar()
+    if meeting is not None and detail == "held":
+        return url_for("meeting.edit_view", id=meeting, url=url_for("case.details_view", id=case.id))
+    return url_for("meeting.create_view", case=case.id, url=url_for("case.details_view", id=case.id))
+
+
 class DispositionView(SecuredModelView):
     screen = "disposition"
+    prefill_fields = ("case",)
     # Marking done is the addressee's act; models/disposition.py checks who that is.
     action_verbs = {"mark_done": permissions.LIST, "delete": permissions.DELETE}
     column_formatters = {"case": lambda v, c, m, n: Markup('{} <a href="{}" target="_blank" class="small">{}</a>').format(
@@ -262,6 +280,7 @@ def _letter_buttons(view, context, meeting, name):
 
 class MeetingView(SecuredModelView):
     screen = "meeting"
+    prefill_fields = ("case",)
     column_list = ("case", "scheduled_at", "place", "status", "letters")
     column_formatters = {"letters": _letter_buttons}
     column_labels = {**CASE_LABELS, "scheduled_at": _l("Scheduled"), "place": _l("Place"),
@@ -301,6 +320,7 @@ class MeetingView(SecuredModelView):
 
 class DocumentView(SecuredModelView):
     screen = "document"
+    prefill_fields = ("case", "kind")
     column_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "file_name", "created_by")
     column_details_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "note", "file_name",
                            "file_size", "file_type", "file_sha256", "created_by", "created_at")
