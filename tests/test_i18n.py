@@ -61,3 +61,15 @@ def test_each_user_may_switch_to_english_and_it_is_remembered(app):
 def test_an_unknown_language_is_refused(app):
     client = _indonesian_client(app)
     assert client.post("/language/xx").status_code == 404
+
+
+def test_times_are_shown_in_probolinggo_time(app):
+    from datetime import datetime, timezone
+
+    from models import Meeting
+    with app.app_context():
+        db.session.add(Meeting(case=make_case(), scheduled_at=datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc),
+                               place="Aula", status="planned"))
+        db.session.commit()
+    page = _indonesian_client(app, "kasubbag").get("/admin/meeting/").get_data(as_text=True)
+    assert "26 Nov 2026 09.00" in page  # 02:00 UTC is 09.00 WIB

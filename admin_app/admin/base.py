@@ -71,10 +71,10 @@ VIEW_VERBS = {
     "letter_view": permissions.CREATE,
 }
 
-FORMATTERS = {
+FORMATTERS = {  # datetime before date: a datetime is also a date to isinstance()
     **typefmt.BASE_FORMATTERS,
-    date: lambda view, value, name: show_date(value),
     datetime: lambda view, value, name: show_datetime(value),
+    date: lambda view, value, name: show_date(value),
 }
 
 

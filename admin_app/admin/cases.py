@@ -71,7 +71,16 @@ class CaseView(SecuredModelView):
     action_verbs = {"advance": permissions.EDIT}
     details_template = "admin/case_details.html"
     edit_template = "admin/case_edit.html"
-    column_formatters = {"due_date": due_badge}
+    # The list is dense (type code, step number with a short title); the case page says it all.
+    column_formatters = {
+        "due_date": due_badge,
+        "agreement_type": lambda view, context, case, name: Markup('<abbr title="{}">{}</abbr>').format(
+            label(AgreementType, case.agreement_type), case.agreement_type),
+        "current_step": lambda view, context, case, name: Markup('<span title="{}">{}</span>').format(
+            step_title(case.current_step), step_title(case.current_step)[:34] + "…"
+            if len(step_title(case.current_step)) > 35 else step_title(case.current_step)),
+    }
+    column_formatters_detail = {"due_date": due_badge}
     column_list = ("registration_number", "agreement_type", "title", "subject", "opd", "current_step",
                    "status", "received_date", "due_date", "assigned_to")
     column_details_list = ("registration_number", "agreement_type", "title", "subject", "object", "opd",
@@ -284,7 +293,8 @@ class MeetingView(SecuredModelView):
     column_list = ("case", "scheduled_at", "place", "status", "letters")
     column_formatters = {"letters": _letter_buttons}
     column_labels = {**CASE_LABELS, "scheduled_at": _l("Scheduled"), "place": _l("Place"),
-                     "agenda": _l("Agenda"), "minutes": _l("Minutes"), "attendees": _l("Attendees")}
+                     "agenda": _l("Agenda"), "minutes": _l("Minutes"), "attendees": _l("Attendees"),
+                     "letters": _l("Letters")}
     column_searchable_list = ("place", "agenda", "case.registration_number")
     column_filters = ("status", "scheduled_at", "case.registration_number")
     column_choices = {"status": choices(MeetingStatus)}
