@@ -52,6 +52,12 @@ class Disposition(Timestamped, Versioned, db.Model):
         return f"{self.case.registration_number if self.case else ''} / {self.instruction}"
 
 
+def write_disposition(disposition: Disposition, author) -> None:
+    """A new disposition is written by `author` at the step its case stands at."""
+    disposition.author_id = author.id
+    disposition.step = disposition.case.current_step
+
+
 def mark_done(disposition: Disposition, actor, now: datetime) -> None:
     """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
     from models.workflow import WorkflowError

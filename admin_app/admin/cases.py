@@ -30,7 +30,7 @@ from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Dispos
                     Party, Role, StepEvent, StepEventKind, User, db, workflow)
 from models.sla import local_today
 from models.case import case_problems
-from models.disposition import mark_done
+from models.disposition import mark_done, write_disposition
 from models.document import next_revision
 from models.workflow import WorkflowError
 
@@ -229,8 +229,7 @@ class DispositionView(SecuredModelView):
         if model.to_user is None and model.to_role is None:
             raise ValidationError(gettext("Choose the addressee: a person or a role."))
         if is_created:
-            model.author_id = current_user.id
-            model.step = model.case.current_step
+            write_disposition(model, current_user)
 
     @action("mark_done", _l("Mark done"), _l("Mark the selected dispositions done?"))
     def action_mark_done(self, ids):

@@ -114,11 +114,26 @@ class UserView(SecuredModelView):
             raise ValidationError(gettext("You cannot delete your own account."))
 
 
+SETTING_LABELS = {
+    "sla_days_ksb": _l("Time limit of a KSB (days)"),
+    "sla_days_pks": _l("Time limit of a PKS (days)"),
+    "sla_working_days": _l("Count working days instead of calendar days (yes/no)"),
+    "due_soon_days": _l("Cases due within this many days are 'due soon'"),
+    "complaint_response_days": _l("Response target of a complaint (days)"),
+    "upload_max_mb": _l("Largest document file (MB)"),
+    "expiring_within_days": _l("Agreements expiring within this many days are 'expiring soon'"),
+    "letter_number_invitation": _l("Number pattern of invitations ({seq}, {year}, {case})"),
+    "letter_number_memo": _l("Number pattern of Nota Dinas ({seq}, {year}, {case})"),
+}
+
+
 class SettingView(SecuredModelView):
     screen = "setting"
     column_list = ("key", "value", "updated_at")
     column_labels = {"key": _l("Setting"), "value": _l("Value"), "updated_at": _l("Updated")}
+    column_formatters = {"key": lambda view, context, setting, name: SETTING_LABELS.get(setting.key, setting.key)}
     column_descriptions = {"value": _l("Whole numbers of days; yes/no for working days.")}
+    column_default_sort = "key"
     form_columns = ("value",)
 
     def on_model_change(self, form, model, is_created):

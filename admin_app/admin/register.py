@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from flask import url_for
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -78,7 +79,11 @@ class AgreementView(SecuredModelView):
     form_columns = ("case", "number", "signed_on", "valid_from", "valid_until", "parties", "follows", "note")
     form_args = {"number": {"description": _l("Leave empty to take the next register number."),
                             "validators": [Optional()]}}
-    form_ajax_refs = {"case": case_loader("case", filters=["status = 'done'"])}
+    form_ajax_refs = {
+        "case": case_loader("case", filters=["status = 'done'"]),
+        "follows": QueryAjaxModelLoader("follows", db, Agreement, fields=["number", "parties"],
+                                        order_by=Agreement.signed_on.desc(), page_size=20),
+    }
 
     @property
     def can_renew(self) -> bool:
