@@ -166,3 +166,16 @@ def test_csv_and_xlsx_exports_hold_exactly_the_filtered_rows(app, login_as, user
 def test_export_is_refused_to_roles_without_export(app, login_as, users):
     assert login_as("staff").get("/admin/party/export/csv/").status_code == 403
     assert login_as("viewer").get("/admin/case/export/xlsx/").status_code == 200
+
+
+def test_a_completed_case_page_leads_to_its_register_entry(app, login_as, users):
+    case_id = _done_case(app)
+    client = login_as("kasubbag")
+    page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
+    assert f"/admin/agreement/new/?case={case_id}" in page.replace("&amp;", "&")
+    assert 'value="advance"' not in page  # a closed case has no moves left
+    form = client.get(f"/admin/agreement/new/?case={case_id}").get_data(as_text=True)
+    assert "KS/2026/0001" in form
+    client.post("/admin/agreement/new/", data=_agreement_form(case_id))
+    page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
+    assert "KSB/001/425.014/2026" in page

@@ -31,6 +31,7 @@ from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Dispos
 from models.sla import local_today
 from models.case import case_problems
 from models.disposition import mark_done, write_disposition
+from models.agreement import agreement_for_case
 from models.document import next_revision
 from models.workflow import WorkflowError
 
@@ -183,6 +184,8 @@ class CaseView(SecuredModelView):
                 select(StepEvent).where(StepEvent.case_id == case.id)
                 .options(joinedload(StepEvent.actor)).order_by(StepEvent.id)).scalars()],
             "can_write": self.can_edit,
+            "agreement": agreement_for_case(db.session, case.id),
+            "may_register": case.status == "done" and permissions.can(current_user, permissions.CREATE, "agreement"),
         }
 
 

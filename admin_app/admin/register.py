@@ -64,6 +64,7 @@ def _renew_link(view, context, agreement, name):
 
 class AgreementView(SecuredModelView):
     screen = "agreement"
+    prefill_fields = ("case",)
     column_list = ("number", "case", "case.agreement_type", "parties", "signed_on", "valid_from", "valid_until",
                    "follows", "renew")
     column_labels = {**CASE_LABELS, "number": _l("Agreement no."), "case.agreement_type": _l("Type"),
