@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from admin_app.config import Config
-from admin_app.extensions import babel, csrf, login_manager, migrate
+from admin_app.extensions import babel, csrf, migrate
 from models import db
 
 

@@ -21,12 +21,31 @@ import json
 import os
 import time
 import zipfile
-from datetime import date, datetime, time as time_of_day, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as time_of_day
 from decimal import Decimal
 
 import click
-from sqlalchemy import (JSON, Date, DateTime, Integer, Interval, LargeBinary, Numeric, Table, Time,
-                        TypeDecorator, bindparam, func, inspect, insert, literal, select, text, update)
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Integer,
+    Interval,
+    LargeBinary,
+    Numeric,
+    Table,
+    Time,
+    TypeDecorator,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from admin_app import files
 from models import db

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from models import User, db
 
-
 TRANSLATIONS_DIR = os.path.join(os.path.dirname(__file__), "translations")
 
 
@@ -52,5 +51,7 @@ def init_app(app: Flask) -> None:
             user = db.session.get(User, current_user.id)
             user.language = code
             db.session.commit()
-        from admin_app.auth import safe_next  # auth's forms use this module's translations
+        from admin_app.auth import (
+            safe_next,  # auth's forms use this module's translations
+        )
         return redirect(safe_next(request.form.get("next")))

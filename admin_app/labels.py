@@ -2,8 +2,18 @@
 from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from models import (AgreementType, CaseStatus, ComplaintChannel, ComplaintStatus, DocumentKind,
-                    Instruction, MeetingStatus, PartyKind, Role, StepEventKind)
+from models import (
+    AgreementType,
+    CaseStatus,
+    ComplaintChannel,
+    ComplaintStatus,
+    DocumentKind,
+    Instruction,
+    MeetingStatus,
+    PartyKind,
+    Role,
+    StepEventKind,
+)
 from models.workflow import STEPS
 
 LABELS = {

@@ -1,5 +1,5 @@
 """Gap-free yearly counters for registration and letter numbers."""
-from sqlalchemy import Integer, String, insert, select, update
+from sqlalchemy import Integer, String, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import db
@@ -27,7 +27,3 @@ def next_number(session: Session, name: str) -> int:
     session.execute(insert(Counter).values(name=name, value=1))
     return 1
 
-
-def peek(session: Session, name: str) -> int:
-    """The last value drawn from counter `name` (0 if none yet)."""
-    return session.execute(select(Counter.value).where(Counter.name == name)).scalar() or 0

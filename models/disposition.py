@@ -2,7 +2,15 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import N_, Timestamped, Versioned, db
@@ -60,9 +68,7 @@ def write_disposition(disposition: Disposition, author) -> None:
 
 def mark_done(disposition: Disposition, actor, now: datetime) -> None:
     """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
-    from models.workflow import WorkflowError
-
-    from models.workflow import ACTS_FOR
+    from models.workflow import ACTS_FOR, WorkflowError
 
     if actor.role not in {role.value for role in ACTS_FOR}:
         raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))

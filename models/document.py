@@ -2,7 +2,17 @@
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, func, select, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Timestamped, Versioned, db

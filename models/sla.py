@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from models.setting import Settings, load_settings
 
-
 CITY_TIME_ZONE = ZoneInfo("Asia/Jakarta")  # Probolinggo keeps WIB
 
 

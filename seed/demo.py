@@ -5,8 +5,18 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import (Attendee, Case, CaseStatus, Complaint, Disposition, Document, Meeting, Party,
-                    PartyKind, StepEvent, User)
+from models import (
+    Attendee,
+    Case,
+    CaseStatus,
+    Complaint,
+    Disposition,
+    Document,
+    Meeting,
+    PartyKind,
+    StepEvent,
+    User,
+)
 from models.workflow import LAST_STEP, STEPS
 from seed.reference import CITY_AGENCIES, get_or_create_party
 

@@ -1,5 +1,4 @@
 """Two people acting on one case at the same moment, on the real database (SQLite or PostgreSQL)."""
-import re
 import threading
 
 from sqlalchemy import event, select

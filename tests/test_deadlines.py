@@ -87,7 +87,7 @@ def test_overdue_filter_lists_exactly_the_overdue_cases(app, login_as, users):
                              proposal_number=f"P/{received_days_ago}/{status}", **kw).registration_number
         overdue = case(22)                      # due yesterday
         due_today = case(21)                    # due today: not yet overdue
-        done_late = case(40, status="done")     # closed: never overdue
+        case(40, status="done")                 # closed: never overdue
         held_late = case(30, status="on_hold")  # still open, past due
         soon = case(16)                         # due in 5 days
         later = case(2)                         # due in 19 days

@@ -192,6 +192,7 @@ def test_readers_cannot_generate_letters(app, login_as, users, uploads):
 
 def test_the_disposition_sheet_downloads_as_docx(app, login_as, users):
     import docx
+
     from models import Disposition
     with app.app_context():
         case = make_case(current_step=5)

@@ -11,8 +11,14 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from admin_app.letters import (disposition_sheet_docx, indonesian_date, indonesian_day, invitation_docx,
-                               local_time, memo_docx)
+from admin_app.letters import (
+    disposition_sheet_docx,
+    indonesian_date,
+    indonesian_day,
+    invitation_docx,
+    local_time,
+    memo_docx,
+)
 from models import Attendee, Disposition, Meeting, db
 from tests.factories import make_case, make_party, make_user
 

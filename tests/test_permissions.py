@@ -18,8 +18,21 @@ from werkzeug.security import generate_password_hash
 
 from admin_app.admin.base import SecuredModelView
 from admin_app.permissions import PERMISSIONS
-from models import (Agreement, AuditLog, Case, Complaint, Disposition, Document, Meeting, Party, Role,
-                    Setting, StepEvent, User, db)
+from models import (
+    Agreement,
+    AuditLog,
+    Case,
+    Complaint,
+    Disposition,
+    Document,
+    Meeting,
+    Party,
+    Role,
+    Setting,
+    StepEvent,
+    User,
+    db,
+)
 from tests.factories import PASSWORD, make_case, make_party, make_user
 
 ROLES = ("admin", "kabag", "kasubbag", "staff", "viewer")

@@ -4,7 +4,6 @@ import io
 import re
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 

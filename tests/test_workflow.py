@@ -1,6 +1,6 @@
 """The 17-step procedure over HTTP: who may move a case, what each step needs, the history."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select

@@ -6,17 +6,39 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
-from models import (Agreement, AuditLog, Case, Complaint, Disposition, Document, Meeting, Party, Setting,
-                    StepEvent, User, db)
+from models import (
+    Agreement,
+    AuditLog,
+    Case,
+    Complaint,
+    Disposition,
+    Document,
+    Meeting,
+    Party,
+    Setting,
+    StepEvent,
+    User,
+    db,
+)
 
 
 def init_admin(app: Flask) -> Admin:
-    from admin_app.admin.cases import (CaseView, DispositionView, DocumentView, MeetingView,
-                                       StepEventView)
+    from admin_app.admin.cases import (
+        CaseView,
+        DispositionView,
+        DocumentView,
+        MeetingView,
+        StepEventView,
+    )
     from admin_app.admin.dashboard import DashboardView
+    from admin_app.admin.records import (
+        AuditLogView,
+        ComplaintView,
+        PartyView,
+        SettingView,
+        UserView,
+    )
     from admin_app.admin.register import AgreementView
-    from admin_app.admin.records import (AuditLogView, ComplaintView, PartyView, SettingView,
-                                         UserView)
 
     admin = Admin(
         app,

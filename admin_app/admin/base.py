@@ -11,23 +11,31 @@ import tempfile
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
-from flask import Response, abort, flash, redirect, request, send_file, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_admin.base import expose
-from flask_admin.helpers import get_redirect_target
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import BaseForm
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model import typefmt
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from openpyxl import Workbook
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from openpyxl import Workbook
 from werkzeug.utils import secure_filename
-from flask_admin.form import BaseForm
 from wtforms import DateTimeField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, InputRequired
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from admin_app import permissions
 from admin_app.i18n import form_translations, show_date, show_datetime

@@ -13,28 +13,56 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from wtforms import FileField
-from wtforms.validators import ValidationError
-
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
+from wtforms import FileField
+from wtforms.validators import ValidationError
 
 from admin_app import files, letters, permissions
 from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredModelView
-from admin_app.admin.case_workflow import (DueWithinFilter, OverdueFilter, current_settings, due_badge,
-                                           report_moved, run_move)
-from admin_app.labels import choices, explain, label, requirement_label, step_choices, step_title
-from models import (Agreement, AgreementType, Attendee, Case, CaseStatus, Disposition, Document, DocumentKind,
-                    Instruction, Meeting, MeetingStatus,
-                    Party, Role, StepEvent, StepEventKind, User, db, workflow)
-from models.sla import local_today
+from admin_app.admin.case_workflow import (
+    DueWithinFilter,
+    OverdueFilter,
+    current_settings,
+    due_badge,
+    report_moved,
+    run_move,
+)
+from admin_app.labels import (
+    choices,
+    explain,
+    label,
+    requirement_label,
+    step_choices,
+    step_title,
+)
+from models import (
+    Agreement,
+    AgreementType,
+    Attendee,
+    Case,
+    CaseStatus,
+    Disposition,
+    Document,
+    DocumentKind,
+    Instruction,
+    Meeting,
+    MeetingStatus,
+    Party,
+    Role,
+    StepEvent,
+    StepEventKind,
+    User,
+    db,
+    workflow,
+)
+from models.agreement import agreement_for_case
 from models.case import case_problems
 from models.disposition import mark_done, write_disposition
-from models.agreement import agreement_for_case
 from models.document import next_revision
+from models.sla import local_today
 from models.workflow import WorkflowError
-
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,9 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import Optional, ValidationError
-
-from flask_login import current_user
 
 from admin_app import permissions
 from admin_app.admin.base import SecuredModelView
