@@ -124,8 +124,10 @@ class PanelForm(BaseForm):
             if issubclass(field_class, DateTimeField) and not issubclass(field_class, CityTimeField):
                 unbound_field.field_class = field_class = _in_city_time(field_class)
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                # The unbound field is shared by every form of the class: change it once.
                 kwargs = unbound_field.kwargs
-                kwargs["filters"] = [*kwargs.get("filters", ()), _strip]
+                if _strip not in kwargs.get("filters", ()):
+                    kwargs["filters"] = [*kwargs.get("filters", ()), _strip]
                 kwargs["validators"] = [DataRequired() if isinstance(v, InputRequired) else v
                                         for v in kwargs.get("validators", ())]
             return unbound_field.bind(form=form, **options)
@@ -276,9 +278,6 @@ class SecuredModelView(ModelView):
     # -- stale forms (two tabs) -------------------------------------------------------------------
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
-        form_class = type(form)
-        if not hasattr(form_class, "row_version"):
-            raise RuntimeError("edit forms carry row_version")
         if request.method == "GET" and obj is not None:
             form.row_version.data = str(obj.version)
         return form
