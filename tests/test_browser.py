@@ -312,3 +312,59 @@ def test_the_top_menu_speaks_indonesian(staff, page, live_server):
     assert not untranslated, (f"menu shown in English in the Indonesian UI: {untranslated} "
                               f"(label -> msgstr in messages.po); {'; '.join(hints)}")
     assert catalogue.get("Cases") in labels
+
+
+# -- the procedure, the dashboard and the printed sheet ----------------------------------------------
+
+def test_a_supervisor_advances_a_case_with_the_button_and_sees_why_a_step_is_refused(app, users, page,
+                                                                                   live_server):
+    from models import Disposition, Document
+    from tests.factories import make_case
+    with app.app_context():
+        db.session.get(User, users["kasubbag"]).language = "id"
+        case = make_case(current_step=3)
+        db.session.add(Document(case=case, kind="opd_draft", title="Draf dari OPD", revision=1))
+        db.session.commit()
+        case_id = case.id
+    log_in(page, live_server, "kasubbag")
+    page.goto(f"{live_server}/admin/case/details/?id={case_id}")
+    page.fill('#workflow input[name="note"]', "Draf diterima lengkap")
+    page.locator("#advance").click()
+    page.wait_for_load_state()
+    assert page.locator(".alert-success").count() == 1
+    with app.app_context():
+        assert db.session.get(Case, case_id).current_step == 4
+    # Step 4 needs the disposition sheet: the button explains instead of moving.
+    page.locator("#advance").click()
+    page.wait_for_load_state()
+    assert "lembar disposisi" in page.locator(".alert-danger").inner_text().lower()
+    with app.app_context():
+        assert db.session.get(Case, case_id).current_step == 4
+        disposition = Disposition(case=db.session.get(Case, case_id), step=4, author_id=users["kabag"],
+                                  to_user_id=users["kasubbag"], instruction="follow_up", note="Segera")
+        db.session.add(disposition)
+        db.session.commit()
+        disposition_id = disposition.id
+    # The disposition sheet prints on exactly one A4 page.
+    page.goto(f"{live_server}/admin/disposition/sheet/?id={disposition_id}")
+    assert page.locator("h1").inner_text() == "LEMBAR DISPOSISI"
+    pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    assert page.locator(".toolbar").evaluate("e => getComputedStyle(e).display") == "block"
+    page.emulate_media(media="print")
+    assert page.locator(".toolbar").evaluate("e => getComputedStyle(e).display") == "none"
+
+
+def test_the_dashboard_draws_its_charts(app, users, page, live_server):
+    from tests.factories import make_case
+    with app.app_context():
+        db.session.get(User, users["kabag"]).language = "id"
+        for number in range(3):
+            make_case(current_step=2 + number, proposal_number=f"B/{number}")
+        db.session.commit()
+    log_in(page, live_server, "kabag")
+    bars = page.locator("#chart-steps rect")
+    assert bars.count() == 17
+    widths = [float(bars.nth(index).get_attribute("width")) for index in range(17)]
+    assert [index + 1 for index, width in enumerate(widths) if width > 0] == [2, 3, 4]
+    assert page.locator("#chart-steps").bounding_box()["height"] > 100
