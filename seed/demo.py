@@ -29,6 +29,13 @@ DEMO_USERS = (
     ("viewer", "Hendra Gunawan, S.E.", "viewer"),
 )
 
+DOCUMENT_TITLES = {
+    "regulation_notes": "Telaah peraturan", "plan": "Rencana kerja sama", "opd_draft": "Draf dari OPD",
+    "disposition_sheet": "Lembar disposisi", "invitation": "Undangan rapat", "memo": "Nota Dinas hasil rapat",
+    "final_draft": "Dokumen final", "handover_receipt": "Tanda terima penyerahan",
+    "signed_agreement": "Naskah kerja sama yang ditandatangani",
+}
+
 COUNTERPARTIES = (
     (PartyKind.REGION, "Pemerintah Kabupaten Probolinggo"),
     (PartyKind.REGION, "Pemerintah Kota Pasuruan"),
@@ -110,7 +117,7 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
         session.flush()
         if not is_pks:
             ksb_by_partner[partner.id] = case
-        _walk(session, case, step_number, users, rng, complete=index >= 34)
+        _walk(session, case, step_number, users, today, complete=index >= 34)
         if index in (5, 23):
             case.status = CaseStatus.ON_HOLD.value
             session.add(StepEvent(case=case, kind="hold", from_step=case.current_step, to_step=case.current_step,
@@ -125,13 +132,18 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
     return {"users": len(users), "parties": len(opds) + len(partners), "new cases": created}
 
 
-def _walk(session: Session, case: Case, target_step: int, users: dict[str, User], rng: random.Random,
+def _walk(session: Session, case: Case, target_step: int, users: dict[str, User], today: date,
           complete: bool) -> None:
-    """Give a demo case the history and records of the steps it has passed."""
+    """Give a demo case the history and records of the steps it has passed, spread from the day
+    it was received to yesterday (a history never lies in the future)."""
+    span = max((today - case.received_date).days - 1, 0)
+    if complete:  # finished in 16 to 28 days: some on time, some late
+        span = min(span, 16 + case.id % 4 * 4)
+    passed = STEPS[: target_step - 1] + ((STEPS[-1],) if complete else ())
     day = case.received_date
     case.current_step = target_step
-    for step in STEPS[: target_step - 1]:
-        day = day + timedelta(days=rng.randint(0, 2))
+    for index, step in enumerate(STEPS[: target_step - 1], start=1):
+        day = case.received_date + timedelta(days=span * index // (len(passed) + 1))
         actor = users["kabag" if step.role.value == "kabag" else "kasubbag" if step.role.value == "kasubbag" else "staff"]
         for requirement in step.requires:
             _make_record(session, case, step.number, requirement, actor, users, day)
@@ -140,8 +152,8 @@ def _walk(session: Session, case: Case, target_step: int, users: dict[str, User]
     if complete:
         _make_record(session, case, LAST_STEP, STEPS[-1].requires[0], users["staff"], users, day)
         case.status = CaseStatus.DONE.value
-        case.closed_at = _at(day + timedelta(days=1), 15)
-        session.add(StepEvent(case=case, kind="advance", from_step=LAST_STEP, to_step=LAST_STEP,
+        case.closed_at = _at(case.received_date + timedelta(days=span), 8)
+        session.add(StepEvent(case=case, kind="complete", from_step=LAST_STEP, to_step=LAST_STEP,
                               actor=users["staff"], at=case.closed_at, note="Diarsipkan"))
 
 
@@ -149,7 +161,7 @@ def _make_record(session: Session, case: Case, step_number: int, requirement: st
                  users: dict[str, User], day: date) -> None:
     what, _, detail = requirement.partition(":")
     if what == "document":
-        session.add(Document(case=case, kind=detail, revision=1, title=f"{detail.replace('_', ' ').title()} {case.registration_number}",
+        session.add(Document(case=case, kind=detail, revision=1, title=f"{DOCUMENT_TITLES.get(detail, detail)} {case.title}",
                              letter_number=f"180/{step_number:02d}/425.014/{day.year}", letter_date=day,
                              created_by=actor))
     elif what == "disposition":

@@ -131,6 +131,7 @@ class CaseView(SecuredModelView):
     form_columns = ("agreement_type", "title", "subject", "object", "opd", "proposal_number",
                     "proposal_date", "received_date", "assigned_to", "previous_case", "renews_agreement")
     form_choices = {"agreement_type": choices(AgreementType)}
+    form_args = {"received_date": {"default": local_today}}  # most requests are registered the day they arrive
     form_ajax_refs = {
         "subject": party_loader("subject"),
         "opd": party_loader("opd", filters=["kind = 'opd'"]),
