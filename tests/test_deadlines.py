@@ -98,6 +98,8 @@ def test_overdue_filter_lists_exactly_the_overdue_cases(app, login_as, users):
     page = client.get("/admin/case/?flt0_0=1").get_data(as_text=True)
     assert page.count("overdue-mark") == 2  # overdue rows are visibly marked
     dashboard = client.get("/admin/").get_data(as_text=True)
+    links = set(re.findall(r'href="(/admin/case/\?flt0_[01]=\d+)"', dashboard))
+    assert links == {"/admin/case/?flt0_0=1", "/admin/case/?flt0_1=7"}  # the dashboard leads to both lists
     assert re.search(r'id="overdue-count">\s*2\s*<', dashboard)
     attention = dashboard[dashboard.index('id="attention"'):]
     assert overdue in attention and held_late in attention and soon in attention and later not in attention
