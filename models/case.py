@@ -11,7 +11,10 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     event,
+    func,
+    or_,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -100,14 +103,26 @@ class Case(Timestamped, Versioned, db.Model):
         return self.status in OPEN_STATUSES
 
     def days_left(self, today: date) -> int | None:
-        """Days until the due date (negative when overdue); None for a closed case."""
+        """Days until the due date (negative when overdue); None for a closed case.
+
+        On hold the clock stands still: the count is frozen at the day the hold began.
+        """
         if not self.is_open or self.due_date is None:
             return None
-        return (self.due_date - today).days
+        reference = (self.held_since or today) if self.status == CaseStatus.ON_HOLD.value else today
+        return (self.due_date - reference).days
 
     def is_overdue(self, today: date) -> bool:
         left = self.days_left(today)
         return left is not None and left < 0
+
+
+def overdue_clause(today: date):
+    """SQL for 'overdue': open past its due date, or put on hold when already past it."""
+    return or_(
+        and_(Case.status == CaseStatus.OPEN.value, Case.due_date < today),
+        and_(Case.status == CaseStatus.ON_HOLD.value, Case.due_date < func.coalesce(Case.held_since, today)),
+    )
 
 
 class StepEventKind(str, enum.Enum):

@@ -3,10 +3,10 @@ SQL would differ between SQLite and PostgreSQL (durations)."""
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from models.case import OPEN_STATUSES, Case, StepEvent
+from models.case import OPEN_STATUSES, Case, StepEvent, overdue_clause
 from models.disposition import Disposition
 from models.user import User
 from models.workflow import STEPS
@@ -26,8 +26,7 @@ def open_by_type(session: Session) -> dict[str, int]:
 
 
 def overdue_count(session: Session, today: date) -> int:
-    return session.execute(select(func.count()).select_from(Case).where(
-        Case.status.in_(OPEN_STATUSES), Case.due_date < today)).scalar_one()
+    return session.execute(select(func.count()).select_from(Case).where(overdue_clause(today))).scalar_one()
 
 
 def _start_of(day: date) -> datetime:
@@ -78,5 +77,6 @@ def needing_attention(session: Session, today: date, within_days: int, limit: in
     """Open cases overdue or due within `within_days`, most urgent first, with who holds them."""
     return list(session.execute(
         select(Case).options(joinedload(Case.assigned_to), joinedload(Case.opd))
-        .where(Case.status.in_(OPEN_STATUSES), Case.due_date <= today + timedelta(days=within_days))
+        .where(or_(overdue_clause(today),
+                   and_(Case.status == "open", Case.due_date <= today + timedelta(days=within_days))))
         .order_by(Case.due_date, Case.id).limit(limit)).scalars())

@@ -128,3 +128,22 @@ def test_dashboard_figures(app, login_as, users):
 def test_the_it_admin_gets_no_case_figures(app, login_as, users):
     page = login_as("admin").get("/admin/").get_data(as_text=True)
     assert 'id="overdue-count"' not in page
+
+
+def test_the_clock_stands_still_on_hold(app, login_as, users):
+    today = local_today()
+    with app.app_context():
+        # Received 30 days ago (due 9 days ago), but put on hold 15 days ago, 6 days before its due date.
+        waiting = make_case(received_date=today - timedelta(days=30), status="on_hold",
+                            held_since=today - timedelta(days=15), proposal_number="H/1").registration_number
+        # Put on hold 2 days ago when it was already 7 days late.
+        late = make_case(received_date=today - timedelta(days=30), status="on_hold",
+                         held_since=today - timedelta(days=2), proposal_number="H/2").registration_number
+        db.session.commit()
+    client = login_as("kasubbag")
+    assert _listed(client, "flt0_0=1") == {late}
+    page = client.get("/admin/case/").get_data(as_text=True)
+    row = page[page.index(waiting):page.index("</tr>", page.index(waiting))]
+    assert "6 days left" in row
+    row = page[page.index(late):page.index("</tr>", page.index(late))]
+    assert "7 days overdue" in row

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE
 from admin_app.labels import explain
 from models import Case, db
-from models.case import OPEN_STATUSES
+from models.case import CaseStatus, overdue_clause
 from models.setting import load_settings
 from models.sla import local_today
 from models.workflow import WorkflowError
@@ -58,7 +58,7 @@ class OverdueFilter(BaseSQLAFilter):
         super().__init__(Case.due_date, _l("Overdue"), options=[("1", _l("Yes"))])
 
     def apply(self, query, value, alias=None):
-        return query.filter(Case.status.in_(OPEN_STATUSES), Case.due_date < local_today())
+        return query.filter(overdue_clause(local_today()))
 
     def operation(self):
         return _l("is")
@@ -78,7 +78,7 @@ class DueWithinFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         today = local_today()
-        return query.filter(Case.status.in_(OPEN_STATUSES), Case.due_date >= today,
+        return query.filter(Case.status == CaseStatus.OPEN.value, Case.due_date >= today,
                             Case.due_date <= today + timedelta(days=value))
 
     def operation(self):
