@@ -1,6 +1,7 @@
 """Application factory of the cooperation-service admin panel."""
 import logging
 import os
+import secrets
 
 from flask import Flask, redirect, url_for
 from flask_babel import get_locale
@@ -20,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "kerjasama.sqlite")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     if config:
@@ -58,6 +61,25 @@ def create_app(config: dict | None = None) -> Flask:
         return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
 
     return app
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random key made once per installation (mode 0600): no shared default key, and
+    sessions survive a restart."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first: use theirs
+        return _instance_secret(instance_path)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
 
 
 def _with_driver(url: str) -> str:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # default: a random key kept in instance/secret_key
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default: instance/kerjasama.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 

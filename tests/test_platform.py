@@ -1,4 +1,6 @@
 """What runs under the screens: migrations, the database settings, health, CLI, seed data."""
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -103,3 +105,14 @@ def test_no_asset_comes_from_another_host(app, login_as, url):
     assert "cdn" not in page.lower()
     for attribute in ('src="http', "href=\"http", "src=\"//", "href=\"//"):
         assert attribute not in page
+
+
+def test_each_installation_gets_its_own_secret_key_kept_across_restarts(tmp_path):
+    import stat
+
+    from admin_app import _instance_secret
+    first = _instance_secret(str(tmp_path))
+    assert len(first) == 64 and _instance_secret(str(tmp_path)) == first  # the same after a restart
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+    (tmp_path / "other").mkdir()
+    assert _instance_secret(str(tmp_path / "other")) != first  # another installation, another key
