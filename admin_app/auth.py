@@ -71,6 +71,11 @@ def safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def login_redirect():
+    """Send an anonymous visitor to the login form, coming back here afterwards."""
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def _recent_failures(username: str) -> int:
     since = datetime.now(timezone.utc) - current_app.config["LOGIN_FAILURE_WINDOW"]
     return db.session.execute(

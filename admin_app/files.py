@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from models.base import N_
+from models.base import N_, Refusal
 
 # What the section accepts, recognised from the bytes themselves.
 PDF, DOCX, XLSX, ODT, JPEG, PNG = (
@@ -24,12 +24,8 @@ PDF, DOCX, XLSX, ODT, JPEG, PNG = (
 )
 
 
-class UploadRefused(Exception):
-    """Why a file was not accepted (an untranslated message with its parameters)."""
-
-    def __init__(self, reason: str, **params):
-        super().__init__(reason % params if params else reason)
-        self.reason, self.params = reason, params
+class UploadRefused(Refusal):
+    """Why a file was not accepted."""
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def requirement_label(requirement: str) -> str:
 
 
 def explain(error) -> str:
-    """A WorkflowError in the user's language, with role and requirement names translated."""
+    """A Refusal in the user's language, with role and requirement names translated."""
     params = dict(error.params)
     for key in ("role", "actor"):
         if key in params:

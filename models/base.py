@@ -27,6 +27,16 @@ def N_(message: str) -> str:
     return message
 
 
+class Refusal(Exception):
+    """A refused request: `reason` is an untranslated message, `params` fill its placeholders.
+    The screens translate it (admin_app.labels.explain); nothing was changed."""
+
+    def __init__(self, reason: str, **params):
+        shown = {k: ", ".join(v) if isinstance(v, (list, tuple)) else v for k, v in params.items()}
+        super().__init__(reason % shown if params else reason)
+        self.reason, self.params = reason, params
+
+
 def utcnow() -> datetime:
     """Aware UTC now; stored as UTC, shown in the city's time zone."""
     return datetime.now(timezone.utc)

@@ -112,9 +112,6 @@ class Case(Timestamped, Versioned, db.Model):
         reference = (self.held_since or today) if self.status == CaseStatus.ON_HOLD.value else today
         return (self.due_date - reference).days
 
-    def is_overdue(self, today: date) -> bool:
-        left = self.days_left(today)
-        return left is not None and left < 0
 
 
 def overdue_clause(today: date):

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from models.base import N_
+from models.base import N_, Refusal
 from models.sla import elapsed_days
 from models.user import Role
 
@@ -71,13 +71,8 @@ def step(number: int) -> Step:
     return STEPS[number - 1]
 
 
-class WorkflowError(Exception):
-    """A refused move; `reason` is an untranslated message, `params` fill its placeholders."""
-
-    def __init__(self, reason: str, **params):
-        shown = {k: ", ".join(v) if isinstance(v, (list, tuple)) else v for k, v in params.items()}
-        super().__init__(reason % shown if params else reason)
-        self.reason, self.params = reason, params
+class WorkflowError(Refusal):
+    """A refused move of the procedure."""
 
 
 def may_perform(role: str, step_number: int) -> bool:

@@ -15,11 +15,11 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     request,
     send_file,
     stream_with_context,
-    url_for,
 )
 from flask_admin.base import expose
 from flask_admin.contrib.sqla import ModelView
@@ -38,8 +38,10 @@ from wtforms import DateTimeField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from admin_app import permissions
+from admin_app.auth import login_redirect
 from admin_app.i18n import form_translations, show_date, show_datetime
 from models import db
+from models.setting import load_settings
 from models.sla import CITY_TIME_ZONE
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,13 @@ def _plain_cell(value, translated: dict):
             translated[id(value)] = str(value)
         return translated[id(value)]
     return str(value)
+
+
+def current_settings():
+    """The settings, read once per request (list formatters ask for them on every row)."""
+    if "settings" not in g:
+        g.settings = load_settings(db.session)
+    return g.settings
 
 
 STALE_MESSAGE = _l("This record was changed by someone else after you opened it. "
@@ -185,7 +194,7 @@ class SecuredModelView(ModelView):
 
     def _handle_view(self, name: str, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return login_redirect()
         if not self.is_accessible():
             abort(403)
         verb = VIEW_VERBS.get(name)

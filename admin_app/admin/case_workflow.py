@@ -4,7 +4,7 @@ Views only translate and report; what may move and how lives in models/workflow.
 """
 from datetime import timedelta
 
-from flask import flash, g
+from flask import flash
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -12,20 +12,12 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE
+from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE, current_settings
 from admin_app.labels import explain
 from models import Case, db
 from models.case import CaseStatus, overdue_clause
-from models.setting import load_settings
 from models.sla import local_today
 from models.workflow import WorkflowError
-
-
-def current_settings():
-    """The settings, read once per request (list formatters ask for them on every row)."""
-    if "settings" not in g:
-        g.settings = load_settings(db.session)
-    return g.settings
 
 
 def run_move(case: Case, move, actor, **arguments) -> bool:

@@ -399,7 +399,7 @@ class DocumentView(SecuredModelView):
             try:
                 stored = files.accept(upload.filename, upload.stream.read(limit + 1), limit)
             except files.UploadRefused as refused:
-                raise ValidationError(gettext(refused.reason, **refused.params))
+                raise ValidationError(explain(refused))
             model.file_name, model.file_size = stored.name, stored.size
             model.file_type, model.file_sha256 = stored.type, stored.sha256
 

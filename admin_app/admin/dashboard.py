@@ -1,10 +1,10 @@
 """The landing page at /admin/: what needs attention today, then how the service is doing."""
-from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from admin_app import permissions
-from admin_app.admin.case_workflow import current_settings
+from admin_app.admin.base import current_settings
+from admin_app.auth import login_redirect
 from admin_app.labels import step_title
 from models import db, stats
 from models.sla import local_today
@@ -16,7 +16,7 @@ class DashboardView(AdminIndexView):
 
     def _handle_view(self, name, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return login_redirect()
         return None
 
     @expose("/")

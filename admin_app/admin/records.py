@@ -9,8 +9,7 @@ from markupsafe import Markup
 from wtforms import PasswordField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView
-from admin_app.admin.case_workflow import current_settings
+from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings
 from admin_app.admin.cases import case_loader
 from admin_app.labels import choices, label
 from models import Complaint, ComplaintChannel, ComplaintStatus, PartyKind, Role

@@ -11,8 +11,7 @@ from markupsafe import Markup
 from wtforms.validators import Optional, ValidationError
 
 from admin_app import permissions
-from admin_app.admin.base import SecuredModelView
-from admin_app.admin.case_workflow import current_settings
+from admin_app.admin.base import SecuredModelView, current_settings
 from admin_app.admin.cases import CASE_LABELS, case_loader
 from models import Agreement, db
 from models.agreement import agreement_number, agreement_problems
