@@ -14,7 +14,7 @@ from models import (
     Role,
     StepEventKind,
 )
-from models.workflow import STEPS
+from models.procedure import REQUIREMENTS, STEPS, CancelReason, HoldReason
 
 LABELS = {
     Role: {Role.ADMIN: _l("IT administrator"), Role.KABAG: _l("Head of Section (Kabag)"),
@@ -48,24 +48,24 @@ LABELS = {
     ComplaintChannel: {ComplaintChannel.LETTER: _l("Letter"), ComplaintChannel.PHONE: _l("Phone"),
                        ComplaintChannel.FAX: _l("Fax"), ComplaintChannel.EMAIL: _l("E-mail"),
                        ComplaintChannel.WEBSITE: _l("Website"), ComplaintChannel.IN_PERSON: _l("In person")},
+    HoldReason: {HoldReason.WAITING_OPD_DRAFT: _l("Waiting for the OPD's draft"),
+                 HoldReason.WAITING_COUNTERPARTY: _l("Waiting for the counterparty"),
+                 HoldReason.WAITING_LEGAL_OPINION: _l("Waiting for a legal opinion"),
+                 HoldReason.OTHER: _l("Other")},
+    CancelReason: {CancelReason.WITHDRAWN: _l("Withdrawn by the OPD"),
+                   CancelReason.REQUIREMENTS_NOT_MET: _l("Requirements not met at intake"),
+                   CancelReason.REJECTED: _l("Rejected after review"),
+                   CancelReason.DUPLICATE: _l("Duplicate request")},
     ComplaintStatus: {ComplaintStatus.NEW: _l("New"), ComplaintStatus.IN_PROGRESS: _l("In progress"),
                       ComplaintStatus.ANSWERED: _l("Answered"), ComplaintStatus.CLOSED: _l("Closed")},
 }
 
 
-REQUIREMENT_LABELS = {
-    "disposition": _l("a disposition written at this step"),
-    "meeting:planned": _l("a planned meeting"),
-    "meeting:held": _l("a held meeting with at least one attendee present"),
-}
-
-
-def requirement_label(requirement: str) -> str:
-    """`document:memo` -> `Nota Dinas`; other requirements from REQUIREMENT_LABELS."""
-    what, _, detail = requirement.partition(":")
-    if what == "document":
-        return label(DocumentKind, detail)
-    return str(REQUIREMENT_LABELS[requirement])
+def requirement_label(requirement) -> str:
+    """A requirement (or its key, as a refusal carries it) in the user's language."""
+    if isinstance(requirement, str):
+        requirement = REQUIREMENTS[requirement]
+    return gettext(requirement.label)
 
 
 def explain(error) -> str:
@@ -85,7 +85,9 @@ def choices(enum_cls) -> list[tuple[str, str]]:
 
 
 def label(enum_cls, value) -> str:
-    """The label of a stored code; an unknown code shows as itself."""
+    """The label of a stored code; an unknown code shows as itself, none as nothing."""
+    if value is None:
+        return ""
     try:
         return str(LABELS[enum_cls][enum_cls(value)])
     except ValueError:

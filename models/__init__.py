@@ -4,6 +4,7 @@ from models.user import Role, User, LoginAttempt
 from models.party import Party, PartyKind
 from models.counter import next_number
 from models.case import AgreementType, Case, CaseStatus, StepEvent, StepEventKind
+from models.procedure import CancelReason, HoldReason
 from models.disposition import Disposition, Instruction
 from models.meeting import Attendee, Meeting, MeetingStatus
 from models.document import Document, DocumentKind
@@ -13,9 +14,9 @@ from models.agreement import Agreement
 from models.setting import Setting, Settings, load_settings
 
 __all__ = [
-    "Agreement", "AgreementType", "Attendee", "AuditLog", "Base", "Case", "CaseStatus", "Complaint",
+    "Agreement", "AgreementType", "Attendee", "AuditLog", "Base", "CancelReason", "Case", "CaseStatus", "Complaint",
     "ComplaintChannel", "ComplaintStatus", "Disposition", "Document", "DocumentKind",
-    "Instruction", "LoginAttempt", "Meeting", "MeetingStatus", "Party", "PartyKind", "Role",
+    "HoldReason", "Instruction", "LoginAttempt", "Meeting", "MeetingStatus", "Party", "PartyKind", "Role",
     "Setting", "Settings", "StepEvent", "StepEventKind", "User", "db", "load_settings",
     "next_number",
 ]

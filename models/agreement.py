@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.base import N_, Timestamped, Versioned, db
 from models.case import Case
 from models.counter import next_number
+from models.procedure import CaseStatus
 
 PKS_MAX_YEARS = 5
 
@@ -53,7 +54,7 @@ def agreement_problems(agreement: Agreement) -> list[str]:
     """Rules of the register beyond the columns' constraints (messages untranslated)."""
     problems = []
     case = agreement.case
-    if case is not None and case.status != "done":
+    if case is not None and case.status != CaseStatus.DONE:
         problems.append(N_("Only a completed case (all 17 steps) can enter the agreement register."))
     if agreement.valid_from and agreement.valid_until:
         if agreement.valid_until <= agreement.valid_from:

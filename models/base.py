@@ -42,6 +42,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime; a naive one (SQLite drops the offset) was stored as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class Timestamped:
     """Creation and update times, set by the database session, never by forms."""
 

@@ -16,34 +16,30 @@ from sqlalchemy import (
     func,
     or_,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import N_, Timestamped, Versioned, db, utcnow
 from models.counter import next_number
 from models.party import Party
+from models.procedure import (
+    FIRST_STEP,
+    LAST_STEP,
+    OPEN_STATUSES,
+    CancelReason,
+    CaseStatus,
+    HoldReason,
+    StepEventKind,
+)
+from models.sla import due_date_for
 from models.user import User, _in_values
-from models.workflow import FIRST_STEP, LAST_STEP
 
 
-class AgreementType(str, enum.Enum):
+class AgreementType(enum.StrEnum):
     KSB = "KSB"  # Kesepakatan Bersama: joint agreement, at most 3 weeks
     PKS = "PKS"  # Perjanjian Kerja Sama: cooperation agreement, at most 1 month
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class CaseStatus(str, enum.Enum):
-    OPEN = "open"
-    ON_HOLD = "on_hold"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-OPEN_STATUSES = (CaseStatus.OPEN.value, CaseStatus.ON_HOLD.value)
 
 
 class Case(Timestamped, Versioned, db.Model):
@@ -51,6 +47,9 @@ class Case(Timestamped, Versioned, db.Model):
     __table_args__ = (
         CheckConstraint(_in_values("agreement_type", AgreementType), name="agreement_type"),
         CheckConstraint(_in_values("status", CaseStatus), name="status"),
+        CheckConstraint(f"hold_reason IS NULL OR {_in_values('hold_reason', HoldReason)}", name="hold_reason"),
+        CheckConstraint(f"cancel_reason IS NULL OR {_in_values('cancel_reason', CancelReason)}",
+                        name="cancel_reason"),
         CheckConstraint(f"current_step BETWEEN {FIRST_STEP} AND {LAST_STEP}", name="current_step"),
         # The three requirements of the standard: subject, object, proposal letter.
         CheckConstraint("length(trim(object)) > 0", name="object_not_blank"),
@@ -74,7 +73,7 @@ class Case(Timestamped, Versioned, db.Model):
     received_date: Mapped[date] = mapped_column(Date, index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
     current_step: Mapped[int] = mapped_column(Integer, default=FIRST_STEP, index=True)
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     # A PKS usually follows a KSB with the same counterparty.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation_case.id", ondelete="SET NULL"), index=True)
@@ -85,6 +84,9 @@ class Case(Timestamped, Versioned, db.Model):
     # Days spent on hold push the due date: time waiting for the OPD does not count.
     days_on_hold: Mapped[int] = mapped_column(Integer, default=0)
     held_since: Mapped[date | None] = mapped_column(Date)
+    # Why it waits (while on hold) and why it ended without an agreement (once cancelled).
+    hold_reason: Mapped[str | None] = mapped_column(String(32), index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(32), index=True)
 
     subject: Mapped[Party] = relationship(foreign_keys=[subject_id])
     opd: Mapped[Party] = relationship(foreign_keys=[opd_id])
@@ -109,7 +111,7 @@ class Case(Timestamped, Versioned, db.Model):
         """
         if not self.is_open or self.due_date is None:
             return None
-        reference = (self.held_since or today) if self.status == CaseStatus.ON_HOLD.value else today
+        reference = (self.held_since or today) if self.status == CaseStatus.ON_HOLD else today
         return (self.due_date - reference).days
 
 
@@ -117,29 +119,20 @@ class Case(Timestamped, Versioned, db.Model):
 def overdue_clause(today: date):
     """SQL for 'overdue': open past its due date, or put on hold when already past it."""
     return or_(
-        and_(Case.status == CaseStatus.OPEN.value, Case.due_date < today),
-        and_(Case.status == CaseStatus.ON_HOLD.value, Case.due_date < func.coalesce(Case.held_since, today)),
+        and_(Case.status == CaseStatus.OPEN, Case.due_date < today),
+        and_(Case.status == CaseStatus.ON_HOLD, Case.due_date < func.coalesce(Case.held_since, today)),
     )
-
-
-class StepEventKind(str, enum.Enum):
-    REGISTER = "register"
-    ADVANCE = "advance"
-    RETURN = "return"
-    HOLD = "hold"
-    RESUME = "resume"
-    CANCEL = "cancel"
-    COMPLETE = "complete"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class StepEvent(db.Model):
     """One move of a case: who, when, from, to, why. Rows are never changed or deleted."""
 
     __tablename__ = "step_event"
-    __table_args__ = (CheckConstraint(_in_values("kind", StepEventKind), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_in_values("kind", StepEventKind), name="kind"),
+        CheckConstraint(f"reason IS NULL OR reason IN "
+                        f"({', '.join(repr(m.value) for m in (*HoldReason, *CancelReason))})", name="reason"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cooperation_case.id", ondelete="CASCADE"), index=True)
@@ -149,6 +142,8 @@ class StepEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     note: Mapped[str | None] = mapped_column(Text)
+    # The category of a hold or a cancellation (HoldReason, CancelReason).
+    reason: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
@@ -184,8 +179,6 @@ def _prepare_cases(session: Session, flush_context, instances) -> None:
     Every way a case is written (panel, seed, CLI) goes through here, so the rules hold
     whatever screen or script did the write.
     """
-    from models.sla import due_date_for  # sla reads settings, which import models
-
     for obj in list(session.new):
         if isinstance(obj, Case):
             if obj.received_date and not obj.registration_number:
@@ -193,8 +186,8 @@ def _prepare_cases(session: Session, flush_context, instances) -> None:
             if obj.received_date and obj.agreement_type:
                 obj.due_date = due_date_for(session, obj)
             obj.current_step = obj.current_step or FIRST_STEP
-            obj.status = obj.status or CaseStatus.OPEN.value
-            session.add(StepEvent(case=obj, kind=StepEventKind.REGISTER.value, from_step=None,
+            obj.status = obj.status or CaseStatus.OPEN
+            session.add(StepEvent(case=obj, kind=StepEventKind.REGISTER, from_step=None,
                                   to_step=obj.current_step, actor_id=session.info.get("actor_id"),
                                   at=obj.created_at or utcnow()))
     for obj in list(session.dirty):
@@ -203,8 +196,7 @@ def _prepare_cases(session: Session, flush_context, instances) -> None:
 
 
 def _changed(obj, *attributes: str) -> bool:
-    from sqlalchemy import inspect
-    state = inspect(obj)
+    state = sa_inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 

@@ -1,5 +1,6 @@
 """Gap-free yearly counters for registration and letter numbers."""
-from sqlalchemy import Integer, String, insert, update
+from sqlalchemy import Integer, String, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import db
@@ -15,15 +16,19 @@ class Counter(db.Model):
 def next_number(session: Session, name: str) -> int:
     """Take the next value of counter `name` inside the caller's transaction.
 
-    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite), so two
-    registrations can never draw the same number; a rollback gives the number back.
+    One upsert: the first number of a year is inserted, later ones counted up. It takes a row
+    lock (PostgreSQL) or the write lock (SQLite), so two requests can never draw the same number,
+    and two drawing the year's first one do not collide on the insert; a rollback gives it back.
     """
-    bumped = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(Counter).values(name=name, value=1)
+    return session.execute(
+        upsert.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
         .returning(Counter.value)
-    ).scalar()
-    if bumped is not None:
-        return bumped
-    session.execute(insert(Counter).values(name=name, value=1))
-    return 1
+    ).scalar_one()
 
+
+def peek_number(session: Session, name: str) -> int:
+    """The value `next_number` would give now, without taking it (a preview: someone may take it first)."""
+    current = session.execute(select(Counter.value).where(Counter.name == name)).scalar()
+    return (current or 0) + 1

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import N_, Timestamped, Versioned, db
 from models.case import Case
 from models.user import Role, User, _in_values
-from models.workflow import FIRST_STEP, LAST_STEP
+from models.procedure import ACTS_FOR, FIRST_STEP, LAST_STEP, WorkflowError
 
 
-class Instruction(str, enum.Enum):
+class Instruction(enum.StrEnum):
     APPROVE = "approve"          # Setujui
     STUDY = "study"              # Pelajari
     FOLLOW_UP = "follow_up"      # Tindak lanjuti
@@ -27,9 +27,6 @@ class Instruction(str, enum.Enum):
     COORDINATE = "coordinate"    # Koordinasikan
     FOR_INFORMATION = "for_information"  # Untuk diketahui
     FILE = "file"                # Arsipkan
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Disposition(Timestamped, Versioned, db.Model):
@@ -68,8 +65,6 @@ def write_disposition(disposition: Disposition, author) -> None:
 
 def mark_done(disposition: Disposition, actor, now: datetime) -> None:
     """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
-    from models.workflow import ACTS_FOR, WorkflowError
-
     if actor.role not in {role.value for role in ACTS_FOR}:
         raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))
     if disposition.done_at is not None:

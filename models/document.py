@@ -20,7 +20,7 @@ from models.case import Case
 from models.user import User, _in_values
 
 
-class DocumentKind(str, enum.Enum):
+class DocumentKind(enum.StrEnum):
     PROPOSAL_LETTER = "proposal_letter"
     REGULATION_NOTES = "regulation_notes"
     PLAN = "plan"
@@ -34,9 +34,6 @@ class DocumentKind(str, enum.Enum):
     SIGNED_AGREEMENT = "signed_agreement"
     HANDOVER_RECEIPT = "handover_receipt"
     OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Document(Timestamped, Versioned, db.Model):
@@ -58,6 +55,8 @@ class Document(Timestamped, Versioned, db.Model):
     letter_date: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    # A generated letter (invitation, Nota Dinas) remembers the meeting it was generated from.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"), index=True)
     # The stored file, if any: kept under its SHA-256, never under the name it came with.
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_size: Mapped[int | None] = mapped_column(Integer)
@@ -66,6 +65,7 @@ class Document(Timestamped, Versioned, db.Model):
 
     case: Mapped[Case] = relationship()
     created_by: Mapped[User | None] = relationship()
+    meeting: Mapped["Meeting | None"] = relationship()  # noqa: F821 (models/meeting.py)
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.revision})"

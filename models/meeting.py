@@ -10,13 +10,10 @@ from models.case import Case
 from models.user import _in_values
 
 
-class MeetingStatus(str, enum.Enum):
+class MeetingStatus(enum.StrEnum):
     PLANNED = "planned"
     HELD = "held"
     CANCELLED = "cancelled"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Meeting(Timestamped, Versioned, db.Model):

@@ -6,10 +6,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from models.case import OPEN_STATUSES, Case, StepEvent, overdue_clause
+from models.case import Case, StepEvent, overdue_clause
 from models.disposition import Disposition
+from models.procedure import OPEN_STATUSES, STEPS, CaseStatus
 from models.user import User
-from models.workflow import STEPS
 
 
 def open_by_step(session: Session) -> dict[int, int]:
@@ -35,13 +35,13 @@ def _start_of(day: date) -> datetime:
 
 def completed_in_year(session: Session, today: date) -> int:
     return session.execute(select(func.count()).select_from(Case).where(
-        Case.status == "done", Case.closed_at >= _start_of(date(today.year, 1, 1)))).scalar_one()
+        Case.status == CaseStatus.DONE, Case.closed_at >= _start_of(date(today.year, 1, 1)))).scalar_one()
 
 
 def on_time_share(session: Session, today: date) -> tuple[int, int]:
     """(closed on or before the due date, closed) over the last 12 months."""
     rows = session.execute(select(Case.closed_at, Case.due_date).where(
-        Case.status == "done", Case.closed_at >= _start_of(today - timedelta(days=365)))).all()
+        Case.status == CaseStatus.DONE, Case.closed_at >= _start_of(today - timedelta(days=365)))).all()
     on_time = sum(1 for closed_at, due in rows if closed_at.date() <= due)
     return on_time, len(rows)
 
@@ -78,5 +78,5 @@ def needing_attention(session: Session, today: date, within_days: int, limit: in
     return list(session.execute(
         select(Case).options(joinedload(Case.assigned_to), joinedload(Case.opd))
         .where(or_(overdue_clause(today),
-                   and_(Case.status == "open", Case.due_date <= today + timedelta(days=within_days))))
+                   and_(Case.status == CaseStatus.OPEN, Case.due_date <= today + timedelta(days=within_days))))
         .order_by(Case.due_date, Case.id).limit(limit)).scalars())

@@ -1,193 +1,295 @@
-"""The 17-step procedure of the Standar Pelayanan Kerjasama, as one table, and the moves.
+"""The moves of the procedure: check, move, append a history row, or refuse.
 
-Who performs a step and what must exist before it can be completed is a one-line edit
-here and nowhere else. No Flask imports: the procedure is plain data and functions that
-check, move, append a history row, or raise `WorkflowError(reason)`.
-
-Requirements are written `what[:detail]`:
-  document:<DocumentKind>  a document of that kind on the case
-  disposition              a disposition written on the case at this step
-  meeting:planned          a meeting planned (or already held) for the case
-  meeting:held             a held meeting with at least one attendee present
+The data (steps, roles, moves, requirements) lives in models/procedure.py; this module holds
+only the functions over it. No Flask imports. Every refusal is a `WorkflowError(reason)` and
+changes nothing; the caller commits.
 """
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from models.base import N_, Refusal
-from models.sla import elapsed_days
-from models.user import Role
-
-
-@dataclass(frozen=True)
-class Step:
-    number: int
-    title_id: str
-    title_en: str
-    role: Role
-    requires: tuple[str, ...] = ()
-
-
-STAFF, KASUBBAG, KABAG = Role.STAFF, Role.KASUBBAG, Role.KABAG
-
-STEPS: tuple[Step, ...] = (
-    Step(1, "Menghimpun dan menelaah peraturan perundang-undangan", "Gather and review the applicable regulations", STAFF, ("document:regulation_notes",)),
-    Step(2, "Menyusun rencana kerja sama", "Compose the agreement plan", STAFF, ("document:plan",)),
-    Step(3, "Menerima draf dari OPD", "Receive the draft from the OPD", STAFF, ("document:opd_draft",)),
-    Step(4, "Menyampaikan draf dengan lembar disposisi", "Forward the draft with a disposition sheet", KASUBBAG, ("document:disposition_sheet",)),
-    Step(5, "Menerima draf dan mendisposisi", "Receive the draft and write a disposition", KABAG, ("disposition",)),
-    Step(6, "Merencanakan pembahasan dengan Tim TKKSD dan OPD", "Plan the discussion with the TKKSD team and the OPD", KASUBBAG, ("meeting:planned",)),
-    Step(7, "Membuat dan mengirim undangan rapat", "Write and send the meeting invitations", STAFF, ("document:invitation",)),
-    Step(8, "Melaksanakan rapat pembahasan", "Hold the discussion meeting", KASUBBAG, ("meeting:held",)),
-    Step(9, "Menyusun Nota Dinas hasil rapat", "Write the memo (Nota Dinas) of the meeting's results", STAFF, ("document:memo",)),
-    Step(10, "Menyampaikan Nota Dinas kepada Kepala Bagian", "Send the memo to the Head of Section", KASUBBAG),
-    Step(11, "Menerima Nota Dinas dan mendisposisi", "Receive the memo and write a disposition", KABAG, ("disposition",)),
-    Step(12, "Menyusun dokumen final", "Compose the final agreement document", STAFF, ("document:final_draft",)),
-    Step(13, "Menyampaikan dokumen final", "Send the final document up", KASUBBAG),
-    Step(14, "Menerima dokumen final dan mendisposisi", "Receive the final document and write a disposition", KABAG, ("disposition",)),
-    Step(15, "Menerima dokumen final yang telah didisposisi", "Receive the final document with its disposition", KASUBBAG),
-    Step(16, "Menyerahkan dokumen kepada OPD", "Hand the agreement document to the OPD", STAFF, ("document:handover_receipt",)),
-    Step(17, "Mengarsipkan dan menyimpan dokumen", "Archive and store the agreement document", STAFF, ("document:signed_agreement",)),
+from models.base import N_, as_utc, utcnow
+from models.case import Case, StepEvent
+from models.disposition import Disposition
+from models.document import Document
+from models.meeting import Attendee, Meeting, MeetingStatus
+from models.procedure import (
+    ACTS_FOR,
+    CASE_WORKERS,
+    CLOSED_STATUSES,
+    COMPLETES_AT_LAST_STEP,
+    FIRST_STEP,
+    LAST_STEP,
+    MOVES,
+    PERFORMER,
+    STEPS,
+    SUPERVISORS,
+    CaseStatus,
+    Evidence,
+    Move,
+    Requirement,
+    StepEventKind,
+    WorkflowError,
+    may_perform,
+    step,
 )
+from models.sla import CITY_TIME_ZONE, elapsed_days
+from models.user import Role, User
 
-FIRST_STEP, LAST_STEP = STEPS[0].number, STEPS[-1].number
-
-# Supervisors may act for the roles below them.
-ACTS_FOR: dict[Role, frozenset[Role]] = {
-    KABAG: frozenset({KABAG, KASUBBAG, STAFF}),
-    KASUBBAG: frozenset({KASUBBAG, STAFF}),
-    STAFF: frozenset({STAFF}),
-}
-# Who may send a case back, put it on hold and resume it.
-SUPERVISORS: frozenset[Role] = frozenset({KABAG, KASUBBAG})
+__all__ = ["ACTS_FOR", "FIRST_STEP", "LAST_STEP", "STEPS", "SUPERVISORS", "WorkflowError", "advance",
+           "available_moves", "cancel", "hold", "make_move", "may_perform", "missing_requirements", "resume",
+           "send_back", "step"]
 
 
-def step(number: int) -> Step:
-    """The step with this number; raises KeyError for a number outside the procedure."""
-    if not FIRST_STEP <= number <= LAST_STEP:
-        raise KeyError(number)
-    return STEPS[number - 1]
+# -- evidence --------------------------------------------------------------------------------------
+def _held_meeting_clause(case_id: int, now: datetime, since: datetime | None):
+    """SQL: a meeting of the case whose time has passed, marked held, attended, with minutes."""
+    clauses = [Meeting.case_id == case_id, Meeting.status == MeetingStatus.HELD, Meeting.scheduled_at <= now,
+               func.length(func.trim(func.coalesce(Meeting.minutes, ""))) > 0,
+               exists().where(Attendee.meeting_id == Meeting.id, Attendee.present.is_(True))]
+    if since is not None:
+        clauses.append(Meeting.scheduled_at > since)
+    return clauses
 
 
-class WorkflowError(Refusal):
-    """A refused move of the procedure."""
+def meeting_is_held(meeting: Meeting, now: datetime) -> bool:
+    """The same rule in Python, for a meeting at hand (the Nota Dinas is generated only from one)."""
+    return (meeting.status == MeetingStatus.HELD and as_utc(meeting.scheduled_at) <= now
+            and bool((meeting.minutes or "").strip()) and any(a.present for a in meeting.attendees))
 
 
-def may_perform(role: str, step_number: int) -> bool:
-    """Whether a user of `role` may complete step `step_number` (directly or acting for another role)."""
+def meeting_problems(meeting: Meeting, now: datetime) -> list[str]:
+    """Rules a meeting must meet when saved (messages untranslated)."""
+    problems = []
+    if meeting.status == MeetingStatus.HELD and meeting.scheduled_at is not None \
+            and as_utc(meeting.scheduled_at) > now:
+        problems.append(N_("A meeting cannot be marked held before its scheduled time."))
+    return problems
+
+
+def rework_since(session: Session, case: Case, step_number: int) -> datetime | None:
+    """When the case was last sent back to `step_number` or earlier: the evidence of that step
+    must be newer than this (None: never sent back that far)."""
+    return session.execute(select(func.max(StepEvent.at)).where(
+        StepEvent.case_id == case.id, StepEvent.kind == StepEventKind.RETURN,
+        StepEvent.to_step <= step_number)).scalar()
+
+
+def _evidence(case: Case, requirement: Requirement, since: datetime | None, now: datetime):
+    """The query that proves `requirement` for the case at its current step."""
+    newer = (lambda column: [column > since]) if since is not None else (lambda column: [])
+    if requirement.evidence is Evidence.DOCUMENT:
+        clauses = [Document.case_id == case.id, Document.kind == requirement.document_kind,
+                   Document.file_sha256.is_not(None), *newer(Document.created_at)]
+        if requirement.after_meeting:  # a memo reports on the latest held meeting: written after it
+            clauses += [exists().where(*_held_meeting_clause(case.id, now, None),
+                                       Meeting.scheduled_at <= Document.created_at),
+                        ~exists().where(*_held_meeting_clause(case.id, now, None),
+                                        Meeting.scheduled_at > Document.created_at)]
+        return exists().where(*clauses)
+    if requirement.evidence is Evidence.DISPOSITION:
+        return exists().where(Disposition.case_id == case.id, Disposition.step == case.current_step,
+                              *newer(Disposition.created_at))
+    if requirement.evidence is Evidence.MEETING_PLANNED:
+        return exists().where(Meeting.case_id == case.id,
+                              Meeting.status.in_((MeetingStatus.PLANNED, MeetingStatus.HELD)),
+                              *newer(Meeting.scheduled_at))
+    if requirement.evidence is Evidence.MEETING_HELD:
+        return exists().where(*_held_meeting_clause(case.id, now, since))
+    raise ValueError(f"no evidence query for {requirement!r}")
+
+
+def requirement_states(session: Session, case: Case, now: datetime | None = None):
+    """[(requirement, met)] of the case's current step, and the send back its evidence must follow."""
+    now = now or utcnow()
+    current = step(case.current_step)
+    since = rework_since(session, case, current.number) if current.requires else None
+    return [(r, bool(session.execute(select(_evidence(case, r, since, now))).scalar()))
+            for r in current.requires], since
+
+
+def missing_requirements(session: Session, case: Case, now: datetime | None = None) -> list[Requirement]:
+    """The requirements of the case's current step not yet met (empty: it may advance)."""
+    states, _ = requirement_states(session, case, now)
+    return [requirement for requirement, met in states if not met]
+
+
+# -- who may do what ---------------------------------------------------------------------------------
+def is_case_worker(user: User | None) -> bool:
+    """Active staff, kasubbag or kabag: may be assigned a case or receive a disposition."""
+    return user is not None and bool(user.active) and user.role in CASE_WORKERS
+
+
+def _allowed_by_role(move: Move, case: Case, actor) -> bool:
     try:
-        return step(step_number).role in ACTS_FOR.get(Role(role), frozenset())
+        role = Role(actor.role)
     except ValueError:
         return False
+    if move.by == PERFORMER:
+        return may_perform(role, case.current_step)
+    return role in move.by
 
 
-def missing_requirements(session: Session, case) -> list[str]:
-    """The requirements of the case's current step that do not exist yet (empty: it may advance)."""
-    return [req for req in step(case.current_step).requires if not _requirement_met(session, case, req)]
+def available_moves(case: Case, actor) -> list[StepEventKind]:
+    """What this user may do with this case now: the one answer for the buttons and the server."""
+    return [kind for kind, move in MOVES.items()
+            if case.status in move.source and _allowed_by_role(move, case, actor)
+            and not (kind is StepEventKind.RETURN and case.current_step == FIRST_STEP)]
 
 
-def _requirement_met(session: Session, case, requirement: str) -> bool:
-    # Imported here: these models import this module for the step bounds.
-    from models.disposition import Disposition
-    from models.document import Document
-    from models.meeting import Attendee, Meeting
-
-    what, _, detail = requirement.partition(":")
-    if what == "document":
-        query = exists().where(Document.case_id == case.id, Document.kind == detail)
-    elif what == "disposition":
-        query = exists().where(Disposition.case_id == case.id, Disposition.step == case.current_step)
-    elif what == "meeting" and detail == "planned":
-        query = exists().where(Meeting.case_id == case.id, Meeting.status.in_(("planned", "held")))
-    elif what == "meeting" and detail == "held":
-        query = exists().where(Meeting.case_id == case.id, Meeting.status == "held",
-                               exists().where(Attendee.meeting_id == Meeting.id, Attendee.present.is_(True)))
-    else:
-        raise ValueError(f"unknown requirement {requirement!r}")
-    return bool(session.execute(select(query)).scalar())
-
-
-def _record(session: Session, case, kind: str, from_step, to_step, actor, note: str | None) -> None:
-    from models.case import StepEvent
-    session.add(StepEvent(case=case, kind=kind, from_step=from_step, to_step=to_step,
-                          actor_id=actor.id, note=note or None))
-
-
-def _require_open(case) -> None:
-    if case.status == "on_hold":
+def _refuse_status(case: Case, move: Move) -> None:
+    if case.status in move.source:
+        return
+    if case.status == CaseStatus.ON_HOLD:
         raise WorkflowError(N_("%(case)s is on hold; resume it first."), case=case.registration_number)
-    if case.status != "open":
+    if case.status in CLOSED_STATUSES:
         raise WorkflowError(N_("%(case)s is closed."), case=case.registration_number)
+    raise WorkflowError(N_("%(case)s is not on hold."), case=case.registration_number)
 
 
-def advance(session: Session, case, actor, note: str | None = None) -> None:
-    """Complete the case's current step: move to the next, or close the case after step 17.
-
-    Raises WorkflowError, changing nothing, when the case is not open, the actor's role may
-    not perform the step, or the step's requirements are missing. The caller commits; the
-    case's version column makes a concurrent second move of the same case fail.
-    """
-    _require_open(case)
-    current = step(case.current_step)
-    if not may_perform(actor.role, current.number):
-        raise WorkflowError(N_("%(case)s: step %(step)s is performed by %(role)s, not by %(actor)s."),
-                            case=case.registration_number, step=current.number, role=current.role.value,
-                            actor=actor.role)
-    missing = missing_requirements(session, case)
-    if missing:
-        raise WorkflowError(N_("%(case)s: step %(step)s cannot be completed without: %(missing)s."),
-                            case=case.registration_number, step=current.number, missing=missing)
-    if current.number == LAST_STEP:
-        case.status = "done"
-        case.closed_at = datetime.now(timezone.utc)
-        _record(session, case, "complete", current.number, current.number, actor, note)
-    else:
-        case.current_step = current.number + 1
-        _record(session, case, "advance", current.number, case.current_step, actor, note)
-
-
-def _require_supervisor(actor) -> None:
-    if Role(actor.role) not in SUPERVISORS:
-        raise WorkflowError(N_("Only the Kabag or the Kasubbag may do this."))
-
-
-def _require_reason(reason: str | None) -> str:
-    if not reason or not reason.strip():
-        raise WorkflowError(N_("Give a reason."))
-    return reason.strip()
-
-
-def send_back(session: Session, case, actor, to_step: int, reason: str | None) -> None:
-    """A supervisor returns an open case to an earlier step, with a reason."""
-    _require_supervisor(actor)
-    reason = _require_reason(reason)
-    _require_open(case)
-    if not FIRST_STEP <= to_step < case.current_step:
+def _check(case: Case, actor, kind: StepEventKind, note: str | None, category: str | None) -> str | None:
+    """Refuse a move that available_moves does not offer this user now, saying why; then the move's
+    own conditions (a reason category, a note). Returns the note, stripped."""
+    move = MOVES[kind]
+    if kind not in available_moves(case, actor):
+        if not _allowed_by_role(move, case, actor):
+            if move.by == PERFORMER:
+                current = step(case.current_step)
+                raise WorkflowError(N_("%(case)s: step %(step)s is performed by %(role)s, not by %(actor)s."),
+                                    case=case.registration_number, step=current.number, role=current.role.value,
+                                    actor=actor.role)
+            raise WorkflowError(N_("Only the Kabag or the Kasubbag may do this."))
+        _refuse_status(case, move)
         raise WorkflowError(N_("%(case)s can only be sent back to a step before %(step)s."),
                             case=case.registration_number, step=case.current_step)
-    _record(session, case, "return", case.current_step, to_step, actor, reason)
+    if move.reason_categories is not None and category not in {c.value for c in move.reason_categories}:
+        raise WorkflowError(N_("Choose the reason category."))
+    if move.needs_note and not (note and note.strip()):
+        raise WorkflowError(N_("Give a reason."))
+    return note.strip() if note and note.strip() else None
+
+
+def check_seen(session: Session, case: Case, seen: tuple[int, int] | None) -> None:
+    """Refuse a move made from a page that no longer shows the case as it is (a second tab,
+    a double click, a stale list): the step and version the user saw must still hold."""
+    if seen is None:
+        return
+    seen_step, seen_version = seen
+    if seen_step == case.current_step and seen_version == case.version:
+        return
+    last = session.execute(select(StepEvent).where(StepEvent.case_id == case.id)
+                           .order_by(StepEvent.id.desc()).limit(1)).scalar()
+    if last is not None and last.kind != StepEventKind.REGISTER:
+        at = as_utc(last.at).astimezone(CITY_TIME_ZONE)
+        raise WorkflowError(N_("%(case)s was already moved by %(name)s at %(time)s; it is now at step %(step)s. "
+                               "Nothing was changed."), case=case.registration_number,
+                            name=str(last.actor) if last.actor else "?", time=f"{at:%H:%M}",
+                            step=case.current_step)
+    raise WorkflowError(N_("%(case)s was changed by someone else after you opened it. Reload the page; "
+                           "nothing was changed."), case=case.registration_number)
+
+
+def _record(session: Session, case: Case, kind: StepEventKind, from_step, to_step, actor, note, reason=None):
+    session.add(StepEvent(case=case, kind=kind, from_step=from_step, to_step=to_step,
+                          actor_id=actor.id, note=note or None, reason=reason))
+
+
+# -- the moves ----------------------------------------------------------------------------------------
+def advance(session: Session, case: Case, actor, note: str | None = None, *,
+            seen: tuple[int, int] | None = None, now: datetime | None = None) -> None:
+    """Complete the case's current step: move to the next, or close the case after step 17.
+
+    Raises WorkflowError, changing nothing, when the case is not open, the page was stale, the
+    actor's role may not perform the step, or the step's evidence is missing. The case's version
+    column makes a concurrent second move of the same case fail at commit.
+    """
+    check_seen(session, case, seen)
+    note = _check(case, actor, StepEventKind.ADVANCE, note, None)
+    missing = missing_requirements(session, case, now)
+    if missing:
+        raise WorkflowError(N_("%(case)s: step %(step)s cannot be completed without: %(missing)s."),
+                            case=case.registration_number, step=case.current_step,
+                            missing=[r.key for r in missing])
+    current = case.current_step
+    if current == LAST_STEP:
+        case.status = COMPLETES_AT_LAST_STEP
+        case.closed_at = utcnow()
+        _record(session, case, StepEventKind.COMPLETE, current, current, actor, note)
+    else:
+        case.current_step = current + 1
+        _record(session, case, StepEventKind.ADVANCE, current, case.current_step, actor, note)
+
+
+def send_back(session: Session, case: Case, actor, to_step: int, reason: str | None, *,
+              seen: tuple[int, int] | None = None) -> None:
+    """A supervisor returns an open case to an earlier step, with a reason: the evidence of that
+    step and the later ones must be made again."""
+    check_seen(session, case, seen)
+    reason = _check(case, actor, StepEventKind.RETURN, reason, None)
+    if not isinstance(to_step, int) or not FIRST_STEP <= to_step < case.current_step:
+        raise WorkflowError(N_("%(case)s can only be sent back to a step before %(step)s."),
+                            case=case.registration_number, step=case.current_step)
+    _record(session, case, StepEventKind.RETURN, case.current_step, to_step, actor, reason)
     case.current_step = to_step
 
 
-def hold(session: Session, case, actor, reason: str | None, today: date) -> None:
-    """A supervisor stops the clock: the case waits for the OPD or the counterparty."""
-    _require_supervisor(actor)
-    reason = _require_reason(reason)
-    _require_open(case)
-    case.status = "on_hold"
+def hold(session: Session, case: Case, actor, reason: str | None, today: date, category: str | None = None, *,
+         seen: tuple[int, int] | None = None) -> None:
+    """A supervisor stops the clock: the case waits for the OPD, the counterparty, a legal opinion."""
+    check_seen(session, case, seen)
+    reason = _check(case, actor, StepEventKind.HOLD, reason, category)
+    case.status = CaseStatus.ON_HOLD
     case.held_since = today
-    _record(session, case, "hold", case.current_step, case.current_step, actor, reason)
+    case.hold_reason = category
+    _record(session, case, StepEventKind.HOLD, case.current_step, case.current_step, actor, reason, category)
 
 
-def resume(session: Session, case, actor, reason: str | None, today: date) -> None:
+def resume(session: Session, case: Case, actor, reason: str | None, today: date, *,
+           seen: tuple[int, int] | None = None) -> None:
     """Restart the clock; the days on hold (in the SLA's unit) push the due date."""
-    _require_supervisor(actor)
-    reason = _require_reason(reason)
-    if case.status != "on_hold":
-        raise WorkflowError(N_("%(case)s is not on hold."), case=case.registration_number)
-    case.status = "open"
+    check_seen(session, case, seen)
+    reason = _check(case, actor, StepEventKind.RESUME, reason, None)
+    case.status = CaseStatus.OPEN
     case.days_on_hold = (case.days_on_hold or 0) + elapsed_days(session, case.held_since or today, today)
     case.held_since = None
-    _record(session, case, "resume", case.current_step, case.current_step, actor, reason)
+    case.hold_reason = None
+    _record(session, case, StepEventKind.RESUME, case.current_step, case.current_step, actor, reason)
+
+
+def cancel(session: Session, case: Case, actor, category: str | None, reason: str | None, *,
+           seen: tuple[int, int] | None = None) -> None:
+    """A supervisor closes an open or held case without an agreement: withdrawn, not meeting the
+    requirements, rejected after review, a duplicate. Its clock stops; nothing is added to it after."""
+    check_seen(session, case, seen)
+    reason = _check(case, actor, StepEventKind.CANCEL, reason, category)
+    case.status = CaseStatus.CANCELLED
+    case.cancel_reason = category
+    case.hold_reason = None
+    case.closed_at = utcnow()
+    _record(session, case, StepEventKind.CANCEL, case.current_step, case.current_step, actor, reason, category)
+
+
+def make_move(session: Session, case: Case, actor, kind: StepEventKind, *, seen: tuple[int, int] | None,
+              today: date, note: str | None = None, category: str | None = None,
+              to_step: int | None = None) -> None:
+    """One entry point for the screens: the move `kind` with what the form carried."""
+    if kind is StepEventKind.ADVANCE:
+        advance(session, case, actor, note, seen=seen)
+    elif kind is StepEventKind.RETURN:
+        send_back(session, case, actor, to_step, note, seen=seen)
+    elif kind is StepEventKind.HOLD:
+        hold(session, case, actor, note, today, category, seen=seen)
+    elif kind is StepEventKind.RESUME:
+        resume(session, case, actor, note, today, seen=seen)
+    elif kind is StepEventKind.CANCEL:
+        cancel(session, case, actor, category, note, seen=seen)
+    else:
+        raise WorkflowError(N_("This move does not exist."))
+
+
+def require_open_case(case: Case | None) -> None:
+    """Dispositions, meetings and documents are added only to a case still in the procedure."""
+    if case is not None and case.status in CLOSED_STATUSES:
+        raise WorkflowError(N_("%(case)s is closed: nothing can be added to it or changed on it."),
+                            case=case.registration_number)

@@ -13,12 +13,14 @@ from models import (
     Disposition,
     Document,
     Meeting,
+    MeetingStatus,
     PartyKind,
     StepEvent,
     User,
 )
-from models.workflow import LAST_STEP, STEPS
+from models.procedure import LAST_STEP, STEPS, CancelReason, Evidence, HoldReason, Requirement, StepEventKind
 from seed.reference import CITY_AGENCIES, get_or_create_party
+from seed.sample_files import sample_pdf
 
 DEMO_USERS = (
     ("admin", "Rudi Hartono, S.Kom.", "admin"),
@@ -119,14 +121,17 @@ def load_demo(session: Session, password: str, today: date | None = None) -> dic
             ksb_by_partner[partner.id] = case
         _walk(session, case, step_number, users, today, complete=index >= 34)
         if index in (5, 23):
-            case.status = CaseStatus.ON_HOLD.value
-            session.add(StepEvent(case=case, kind="hold", from_step=case.current_step, to_step=case.current_step,
-                                  actor=users["kasubbag"], at=_at(today), note="Menunggu revisi draf dari OPD"))
+            case.status, case.held_since = CaseStatus.ON_HOLD, today
+            case.hold_reason = HoldReason.WAITING_OPD_DRAFT
+            session.add(StepEvent(case=case, kind=StepEventKind.HOLD, from_step=case.current_step,
+                                  to_step=case.current_step, actor=users["kasubbag"], at=_at(today),
+                                  note="Menunggu revisi draf dari OPD", reason=HoldReason.WAITING_OPD_DRAFT))
         if index == 31:
-            case.status = CaseStatus.CANCELLED.value
+            case.status, case.cancel_reason = CaseStatus.CANCELLED, CancelReason.WITHDRAWN
             case.closed_at = _at(today)
-            session.add(StepEvent(case=case, kind="cancel", from_step=case.current_step, to_step=case.current_step,
-                                  actor=users["kabag"], at=_at(today), note="OPD menarik usulan"))
+            session.add(StepEvent(case=case, kind=StepEventKind.CANCEL, from_step=case.current_step,
+                                  to_step=case.current_step, actor=users["kabag"], at=_at(today),
+                                  note="OPD menarik usulan", reason=CancelReason.WITHDRAWN))
     _complaints(session, users, today)
     session.flush()
     return {"users": len(users), "parties": len(opds) + len(partners), "new cases": created}
@@ -147,40 +152,50 @@ def _walk(session: Session, case: Case, target_step: int, users: dict[str, User]
         actor = users["kabag" if step.role.value == "kabag" else "kasubbag" if step.role.value == "kasubbag" else "staff"]
         for requirement in step.requires:
             _make_record(session, case, step.number, requirement, actor, users, day)
-        session.add(StepEvent(case=case, kind="advance", from_step=step.number, to_step=step.number + 1,
+        session.add(StepEvent(case=case, kind=StepEventKind.ADVANCE, from_step=step.number, to_step=step.number + 1,
                               actor=actor, at=_at(day, 10 + step.number % 6)))
     if complete:
         _make_record(session, case, LAST_STEP, STEPS[-1].requires[0], users["staff"], users, day)
-        case.status = CaseStatus.DONE.value
+        case.status = CaseStatus.DONE
         case.closed_at = _at(case.received_date + timedelta(days=span), 8)
-        session.add(StepEvent(case=case, kind="complete", from_step=LAST_STEP, to_step=LAST_STEP,
+        session.add(StepEvent(case=case, kind=StepEventKind.COMPLETE, from_step=LAST_STEP, to_step=LAST_STEP,
                               actor=users["staff"], at=case.closed_at, note="Diarsipkan"))
 
 
-def _make_record(session: Session, case: Case, step_number: int, requirement: str, actor: User,
+def _make_record(session: Session, case: Case, step_number: int, requirement: Requirement, actor: User,
                  users: dict[str, User], day: date) -> None:
-    what, _, detail = requirement.partition(":")
-    if what == "document":
-        session.add(Document(case=case, kind=detail, revision=1, title=f"{DOCUMENT_TITLES.get(detail, detail)} {case.title}",
+    """The evidence `requirement` needs, as the section would have made it on `day`: documents with a
+    small real file, dispositions at the step, a meeting held that day with its minutes."""
+    if requirement.evidence is Evidence.DOCUMENT:
+        from admin_app import files  # the storage of uploads; seeding runs inside the app
+
+        kind = requirement.document_kind
+        title = f"{DOCUMENT_TITLES.get(kind, kind)} {case.title}"
+        stored = files.accept(f"{kind}-{case.registration_number.replace('/', '-')}.pdf",
+                              sample_pdf(title, case.registration_number, f"{day:%d-%m-%Y}"), 10 * 1024 * 1024)
+        session.add(Document(case=case, kind=kind, revision=1, title=title,
                              letter_number=f"180/{step_number:02d}/425.014/{day.year}", letter_date=day,
-                             created_by=actor))
-    elif what == "disposition":
+                             created_by=actor, created_at=_at(day, 14), file_name=stored.name,
+                             file_size=stored.size, file_type=stored.type, file_sha256=stored.sha256))
+    elif requirement.evidence is Evidence.DISPOSITION:
         # The newest disposition of a case still waits for its addressee.
         still_open = case.current_step < LAST_STEP and step_number == max(
-            st.number for st in STEPS if "disposition" in st.requires and st.number < case.current_step)
+            st.number for st in STEPS if any(r.evidence is Evidence.DISPOSITION for r in st.requires)
+            and st.number < case.current_step)
         session.add(Disposition(case=case, step=step_number, author=users["kabag"],
                                 to_user=users["kasubbag" if step_number != 14 else "staff"],
                                 instruction="follow_up" if step_number != 5 else "prepare_meeting",
                                 note="Segera ditindaklanjuti", due_date=day + timedelta(days=3),
-                                done_at=None if still_open else _at(day + timedelta(days=1))))
-    elif what == "meeting":
+                                created_at=_at(day, 9), done_at=None if still_open else _at(day + timedelta(days=1))))
+    else:
         existing = session.execute(select(Meeting).where(Meeting.case_id == case.id)).scalar_one_or_none()
         meeting = existing or Meeting(case=case, scheduled_at=_at(day + timedelta(days=3), 9),
                                       place="Ruang Rapat Bagian Pemerintahan", agenda=f"Pembahasan {case.title}",
-                                      status="planned")
+                                      status=MeetingStatus.PLANNED)
         session.add(meeting)
-        if detail == "held":
-            meeting.status = "held"
+        if requirement.evidence is Evidence.MEETING_HELD:
+            meeting.status = MeetingStatus.HELD
+            meeting.scheduled_at = _at(day, 2)  # 09.00 WIB on the day of step 8, never in the future
             meeting.minutes = "Para pihak menyepakati pokok-pokok kerja sama dengan catatan perbaikan redaksional."
             meeting.attendees = [
                 Attendee(name="Sri Wahyuni, S.H.", position="Kasubbag Kerja Sama", organisation="Bagian Pemerintahan", present=True),

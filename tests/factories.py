@@ -48,3 +48,18 @@ def make_case(**overrides) -> Case:
     db.session.add(case)
     db.session.flush()
     return case
+
+
+def make_document(case: Case, kind: str, title: str = "Dokumen", **overrides):
+    """A document of `kind` on `case` with a small real PDF stored, as an upload would leave it."""
+    from admin_app import files
+    from models import Document
+    from seed.sample_files import sample_pdf
+
+    stored = files.accept(f"{kind}.pdf", sample_pdf(title, kind, str(case.id)), 10 * 1024 * 1024)
+    fields = {"case": case, "kind": kind, "revision": 1, "title": title, "file_name": stored.name,
+              "file_size": stored.size, "file_type": stored.type, "file_sha256": stored.sha256, **overrides}
+    document = Document(**fields)
+    db.session.add(document)
+    db.session.flush()
+    return document

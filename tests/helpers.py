@@ -1,4 +1,5 @@
 """Small helpers the tests share: reading what a page shows, posting the forms it carries."""
+import io
 import re
 from contextlib import contextmanager
 
@@ -40,3 +41,40 @@ def count_queries():
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", _count)
+
+
+def flashes(response) -> str:
+    """The flashed messages of a page, whitespace folded."""
+    page = response.get_data(as_text=True)
+    return " ".join(re.sub(r"\s+", " ", m) for m in re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', page, re.S))
+
+
+def seen_state(client, case_id) -> dict:
+    """The step and version the case page shows in its move forms, as a browser would post them."""
+    page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
+    step = re.search(r'name="step" value="(\d+)"', page)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    if step and version:
+        return {"step": step.group(1), "version": version.group(1)}
+    # The page offers this user no move: a crafted request would send the case's true state.
+    from models import Case
+    with client.application.app_context():
+        case = db.session.get(Case, int(case_id))
+        return {"step": str(case.current_step), "version": str(case.version)}
+
+
+def move(client, case_id, move="advance", note="", seen=None, **extra):
+    """Post a move from the case page as the user sees it now (or from an older `seen` state)."""
+    state = seen if seen is not None else seen_state(client, case_id)
+    return client.post("/admin/case/move/", data={"id": case_id, "move": move, "note": note, **state, **extra},
+                       follow_redirects=True)
+
+
+def upload(client, case_id, kind, title=None, name="dokumen.pdf", data=None, **fields):
+    """Upload a small real PDF as a document of `kind` through the panel."""
+    from seed.sample_files import sample_pdf
+
+    data = data if data is not None else sample_pdf(title or kind, str(case_id))
+    return client.post("/admin/document/new/", data={
+        "case": case_id, "kind": kind, "title": title or f"{kind} dokumen", "letter_number": "", "letter_date": "",
+        "note": "", "upload": (io.BytesIO(data), name), **fields}, content_type="multipart/form-data")

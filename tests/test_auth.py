@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from wtforms.validators import ValidationError
 
 from models import Case, Document, LoginAttempt, Party, User, db
-from tests.factories import PASSWORD, make_case, make_party, make_user
+from tests.factories import PASSWORD, make_case, make_document, make_party, make_user
 from tests.helpers import row_version
 
 
@@ -309,16 +309,16 @@ def test_deleting_a_record_needs_the_csrf_token(csrf_app, client, users):
 def test_a_bulk_action_needs_the_csrf_token(csrf_app, client, users):
     with csrf_app.app_context():
         case = make_case()
-        db.session.add(Document(case_id=case.id, kind="regulation_notes", revision=1, title="Telaah peraturan"))
+        make_document(case, "regulation_notes", "Telaah peraturan")
         db.session.commit()
-        case_id = case.id
+        case_id, rowid = case.id, f"{case.id}:1:{case.version}"
     _login_with_token(client, "staff")
-    response = client.post("/admin/case/action/", data={"action": "advance", "rowid": str(case_id)})
+    response = client.post("/admin/case/action/", data={"action": "advance", "rowid": rowid})
     assert response.status_code == 400
     with csrf_app.app_context():
         assert db.session.get(Case, case_id).current_step == 1
     token = _form_token(client.get("/admin/case/").get_data(as_text=True), "/admin/case/action/")
-    response = client.post("/admin/case/action/", data={"action": "advance", "rowid": str(case_id),
+    response = client.post("/admin/case/action/", data={"action": "advance", "rowid": rowid,
                                                         "csrf_token": token})
     assert response.status_code == 302
     with csrf_app.app_context():

@@ -318,17 +318,17 @@ def test_the_top_menu_speaks_indonesian(staff, page, live_server):
 
 def test_a_supervisor_advances_a_case_with_the_button_and_sees_why_a_step_is_refused(app, users, page,
                                                                                    live_server):
-    from models import Disposition, Document
-    from tests.factories import make_case
+    from models import Disposition
+    from tests.factories import make_case, make_document
     with app.app_context():
         db.session.get(User, users["kasubbag"]).language = "id"
         case = make_case(current_step=3)
-        db.session.add(Document(case=case, kind="opd_draft", title="Draf dari OPD", revision=1))
+        make_document(case, "opd_draft", "Draf dari OPD")
         db.session.commit()
         case_id = case.id
     log_in(page, live_server, "kasubbag")
     page.goto(f"{live_server}/admin/case/details/?id={case_id}")
-    page.fill('#workflow input[name="note"]', "Draf diterima lengkap")
+    page.fill('#workflow .move-advance input[name="note"]', "Draf diterima lengkap")
     page.locator("#advance").click()
     page.wait_for_load_state()
     assert page.locator(".alert-success").count() == 1
@@ -355,6 +355,41 @@ def test_a_supervisor_advances_a_case_with_the_button_and_sees_why_a_step_is_ref
     assert page.locator(".toolbar").evaluate("e => getComputedStyle(e).display") == "none"
 
 
+def test_a_second_tab_cannot_advance_the_case_again_and_a_supervisor_cancels_it(app, users, page, browser,
+                                                                                 live_server):
+    from tests.factories import make_case, make_document
+    with app.app_context():
+        case = make_case(current_step=2)
+        for kind in ("plan", "opd_draft"):  # the next step's evidence is ready too
+            make_document(case, kind)
+        db.session.commit()
+        case_id = case.id
+    log_in(page, live_server, "kasubbag")
+    second = page.context.new_page()  # the same session in a second tab
+    for tab in (page, second):
+        tab.goto(f"{live_server}/admin/case/details/?id={case_id}")
+    page.locator("#advance").click()
+    page.wait_for_load_state()
+    second.locator("#advance").click()
+    second.wait_for_load_state()
+    assert "already moved by" in second.locator(".alert-danger").inner_text()
+    with app.app_context():
+        assert db.session.get(Case, case_id).current_step == 3
+    # The kasubbag closes it as withdrawn: the browser asks for the category and the reason first.
+    page.reload()
+    page.locator("#cancel").click()
+    assert page.locator(".alert").count() == 0  # the form's own required fields stopped it
+    page.select_option('.move-cancel select[name="category"]', "withdrawn")
+    page.fill('.move-cancel input[name="note"]', "Surat penarikan dari OPD")
+    page.locator("#cancel").click()
+    page.wait_for_load_state()
+    assert page.locator(".alert-success").count() == 1
+    assert page.locator("#cancel-reason").inner_text().endswith("Withdrawn by the OPD")
+    assert page.locator("#advance").count() == 0
+    with app.app_context():
+        assert db.session.get(Case, case_id).status == "cancelled"
+
+
 def test_the_dashboard_draws_its_charts(app, users, page, live_server):
     from tests.factories import make_case
     with app.app_context():
@@ -368,3 +403,35 @@ def test_the_dashboard_draws_its_charts(app, users, page, live_server):
     widths = [float(bars.nth(index).get_attribute("width")) for index in range(17)]
     assert [index + 1 for index, width in enumerate(widths) if width > 0] == [2, 3, 4]
     assert page.locator("#chart-steps").bounding_box()["height"] > 100
+
+
+# -- the agreement register -----------------------------------------------------------------------
+
+def test_an_agreement_saved_with_an_empty_number_takes_the_next_register_number(app, staff, page, live_server):
+    """The form says "leave empty for the next register number": the browser must let it be empty."""
+    from models import Agreement
+    from tests.factories import make_case
+    with app.app_context():
+        case = make_case(status="done", current_step=17)
+        db.session.commit()
+        case_id = case.id
+    log_in(page, live_server, staff)
+    page.goto(f"{live_server}/admin/agreement/new/?case={case_id}")
+    number = page.locator("#number")
+    assert number.input_value() == "" and number.get_attribute("required") is None
+    assert page.locator("#signed_on").get_attribute("required") is not None  # the other fields stay required
+    for field_id in ("signed_on", "valid_from"):
+        page.fill(f"#{field_id}", "2026-11-02")
+    page.fill("#valid_until", "2031-11-02")
+    page.keyboard.press("Escape")
+    page.fill("#parties", "Pemerintah Kota Probolinggo; Pemerintah Kabupaten Probolinggo")
+    assert page.locator("form.admin-form").evaluate("form => form.checkValidity()")
+    save_button(page).click()
+    page.wait_for_url(re.compile(re.escape(live_server) + r"/admin/agreement/(\?.*)?$"))
+
+    assert page.locator(".alert-success").inner_text().strip().endswith("Data berhasil ditambahkan.")
+    row = page.locator("table.model-list tbody tr", has_text="Pemerintah Kota Probolinggo")
+    assert row.locator("td.col-number").inner_text().strip() == "KSB/001/425.014/2026"
+    with app.app_context():
+        agreement = db.session.execute(select(Agreement)).scalar_one()
+        assert (agreement.number, agreement.case_id) == ("KSB/001/425.014/2026", case_id)

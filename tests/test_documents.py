@@ -161,28 +161,6 @@ def _meeting(app) -> int:
         return meeting.id
 
 
-def test_the_invitation_and_the_memo_are_generated_numbered_and_filed(app, login_as, users, uploads):
-    import docx
-    meeting_id = _meeting(app)
-    client = login_as("staff")
-    for _ in range(2):
-        assert client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "invitation"}).status_code == 302
-    client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "memo"})
-    with app.app_context():
-        rows = db.session.execute(select(Document).order_by(Document.id)).scalars().all()
-        assert [(d.kind, d.revision) for d in rows] == [("invitation", 1), ("invitation", 2), ("memo", 1)]
-        year = rows[0].letter_date.year
-        assert [d.letter_number for d in rows] == [f"005/001/425.014/{year}", f"005/002/425.014/{year}",
-                                                  f"000.1.2/001/425.014/{year}"]
-        invitation_id, registration = rows[1].id, rows[1].case.registration_number
-    data = login_as("viewer").get(f"/admin/document/download/?id={invitation_id}").data
-    letter = docx.Document(io.BytesIO(data))
-    text = "\n".join([p.text for p in letter.paragraphs] +
-                     [cell.text for table in letter.tables for row in table.rows for cell in row.cells])
-    assert registration in text and "005/002/425.014" in text and "Ruang Rapat Sekretariat Daerah" in text
-    assert "26 November 2026" in text and "09.00 WIB" in text  # 02:00 UTC is 09.00 in Probolinggo
-
-
 def test_readers_cannot_generate_letters(app, login_as, users, uploads):
     meeting_id = _meeting(app)
     assert login_as("viewer").post("/admin/meeting/letter/", data={"id": meeting_id,

@@ -3,15 +3,19 @@ import io
 import re
 import subprocess
 import sys
+import threading
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import docx
 import pytest
 from docx.shared import Pt
+from sqlalchemy import event, select
 
 from admin_app.letters import (
+    LetterRefused,
+    check_letter,
     disposition_sheet_docx,
     indonesian_date,
     indonesian_day,
@@ -19,8 +23,11 @@ from admin_app.letters import (
     local_time,
     memo_docx,
 )
-from models import Attendee, Disposition, Meeting, db
-from tests.factories import make_case, make_party, make_user
+from models import Attendee, Disposition, Document, Meeting, db
+from models.counter import Counter
+from models.sla import CITY_TIME_ZONE, is_working_day, local_today
+from tests.factories import PASSWORD, make_case, make_party, make_user
+from tests.helpers import flashes
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "admin_app" / "letter_templates"
 TODAY = date(2026, 11, 20)
@@ -231,3 +238,357 @@ def test_kept_templates_carry_every_placeholder_build_py_writes(tmp_path):
         built = placeholders(tmp_path / name)
         assert built, name
         assert placeholders(TEMPLATES / name) >= built, f"{name} lost a field the letters fill"
+
+
+# -- issuing a letter over HTTP: checked, confirmed, numbered once -------------------------------------
+INVITATION, MEMO = "005/{:03d}/425.014/{}", "000.1.2/{:03d}/425.014/{}"
+
+
+@pytest.fixture()
+def uploads(app, tmp_path):
+    previous = app.config["UPLOAD_FOLDER"]
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    yield tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = previous
+
+
+def _working_day(start: date) -> date:
+    while not is_working_day(start):
+        start += timedelta(days=1)
+    return start
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    """`hour` o'clock WIB on `day`, in UTC as stored."""
+    return datetime.combine(day, time(hour), CITY_TIME_ZONE).astimezone(timezone.utc)
+
+
+def _meeting(app, day: date, status="planned", minutes=None, present=True, case=None) -> int:
+    with app.app_context():
+        meeting = Meeting(case=make_case(current_step=7, **(case or {})), scheduled_at=_at(day),
+                          place="Ruang Rapat Sekretariat Daerah", agenda="Pembahasan draf KSB", status=status,
+                          minutes=minutes, attendees=[Attendee(name="Sri Wahyuni", position="Kasubbag",
+                                                               organisation="Bagian Pemerintahan", present=present)])
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting.id
+
+
+def planned_meeting(app, case=None) -> int:
+    return _meeting(app, _working_day(local_today() + timedelta(days=5)), case=case)
+
+
+def held_meeting(app, case=None) -> int:
+    return _meeting(app, local_today() - timedelta(days=2), status="held", minutes="Para pihak sepakat.", case=case)
+
+
+def letter_page(client, meeting_id, kind):
+    return client.get(f"/admin/meeting/letter/?id={meeting_id}&kind={kind}")
+
+
+def confirm(client, meeting_id, kind, confirm="new_number", seen="", **extra):
+    return client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": kind, "confirm": confirm,
+                                                       "seen": seen, **extra}, follow_redirects=True)
+
+
+def letters_of(app, meeting_id) -> list[tuple]:
+    with app.app_context():
+        return db.session.execute(select(Document.kind, Document.revision, Document.letter_number, Document.id)
+                                  .where(Document.meeting_id == meeting_id).order_by(Document.id)).all()
+
+
+def taken(app, kind) -> int:
+    """How many numbers of this kind were taken this year."""
+    with app.app_context():
+        counter = db.session.get(Counter, f"letter:{kind}:{local_today().year}")
+        return counter.value if counter else 0
+
+
+def _edit_meeting(client, app, meeting_id, **changes):
+    """Post the meeting's edit form as the browser would, with its attendees, changing `changes`."""
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        data = {"case": str(meeting.case_id), "scheduled_at": local_time(meeting.scheduled_at).strftime(
+            "%Y-%m-%d %H:%M:%S"), "place": meeting.place, "agenda": meeting.agenda or "", "status": meeting.status,
+            "minutes": meeting.minutes or "", "row_version": str(meeting.version)}
+        for n, attendee in enumerate(meeting.attendees):
+            data.update({f"attendees-{n}-id": str(attendee.id), f"attendees-{n}-name": attendee.name,
+                         f"attendees-{n}-position": attendee.position or "",
+                         f"attendees-{n}-organisation": attendee.organisation or ""})
+            if attendee.present:
+                data[f"attendees-{n}-present"] = "y"
+    data.update(changes)
+    data = {key: value for key, value in data.items() if value is not None}
+    response = client.post(f"/admin/meeting/edit/?id={meeting_id}", data=data)
+    assert response.status_code == 302, flashes(response)
+
+
+def test_the_list_links_to_the_letter_page_and_posts_nothing(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    page = login_as("staff").get("/admin/meeting/").get_data(as_text=True)
+    assert f"/admin/meeting/letter/?id={meeting_id}&amp;kind=invitation" in page
+    assert f"/admin/meeting/letter/?id={meeting_id}&amp;kind=memo" in page
+    assert 'action="/admin/meeting/letter/"' not in page
+    assert "/admin/meeting/letter/" not in login_as("viewer").get("/admin/meeting/").get_data(as_text=True)
+
+
+def test_the_letter_page_asks_before_taking_a_number(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    client = login_as("staff")
+    year = local_today().year
+    for _ in range(2):  # looking is free
+        page = letter_page(client, meeting_id, "invitation")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert INVITATION.format(1, year) in text and 'name="confirm" value="new_number"' in text
+    assert taken(app, "invitation") == 0 and letters_of(app, meeting_id) == []
+
+    # A POST without the page's confirmation (an old bookmark, a script) does nothing either.
+    response = client.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "invitation"},
+                           follow_redirects=True)
+    assert "confirm on the letter page first" in flashes(response)
+    assert taken(app, "invitation") == 0 and letters_of(app, meeting_id) == []
+
+    response = confirm(client, meeting_id, "invitation")
+    assert f"no. {INVITATION.format(1, year)} filed as version 1" in flashes(response)
+    [(kind, revision, number, document_id)] = letters_of(app, meeting_id)
+    assert (kind, revision, number) == ("invitation", 1, INVITATION.format(1, year))
+    assert taken(app, "invitation") == 1
+    with app.app_context():
+        document = db.session.get(Document, document_id)
+        assert document.letter_date == local_today() and document.file_sha256
+        registration = document.case.registration_number
+
+    data = login_as("viewer").get(f"/admin/document/download/?id={document_id}").data
+    text = document_text(data)
+    assert registration in text and INVITATION.format(1, year) in text and "Ruang Rapat Sekretariat Daerah" in text
+    assert "09.00 WIB" in text
+
+
+def test_an_issued_letter_is_offered_for_download_and_takes_no_new_number(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    client = login_as("staff")
+    confirm(client, meeting_id, "invitation")
+    [(_, _, number, document_id)] = letters_of(app, meeting_id)
+
+    page = letter_page(client, meeting_id, "invitation").get_data(as_text=True)
+    assert f"issued as no. {number} (version 1)" in page
+    assert f"/admin/document/download/?id={document_id}" in page
+    assert "Nothing in the letter changed" in page and 'value="same_number"' not in page
+    first = client.get(f"/admin/document/download/?id={document_id}").data
+    assert client.get(f"/admin/document/download/?id={document_id}").data == first
+    assert taken(app, "invitation") == 1 and len(letters_of(app, meeting_id)) == 1
+
+    # Regenerating an unchanged letter is refused: the issued one is the letter.
+    for mode in ("same_number", "new_number"):
+        response = confirm(client, meeting_id, "invitation", mode, seen=str(document_id))
+        assert "Nothing in this letter changed" in flashes(response)
+    assert taken(app, "invitation") == 1 and len(letters_of(app, meeting_id)) == 1
+
+
+def test_a_second_submission_of_one_confirmation_takes_no_second_number(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    client = login_as("staff")
+    confirm(client, meeting_id, "invitation")
+    response = confirm(client, meeting_id, "invitation")  # double click, second tab: the page showed no letter
+    assert "Meanwhile this letter was issued as no." in flashes(response)
+    assert taken(app, "invitation") == 1 and len(letters_of(app, meeting_id)) == 1
+
+
+def test_after_the_meeting_changed_it_is_regenerated_under_the_same_number(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    client = login_as("staff")
+    confirm(client, meeting_id, "invitation")
+    [(_, _, number, first_id)] = letters_of(app, meeting_id)
+
+    _edit_meeting(client, app, meeting_id, place="Aula Madakaripura")
+    page = letter_page(client, meeting_id, "invitation").get_data(as_text=True)
+    assert "changed since this letter was issued" in page
+    assert 'value="same_number"' in page and 'value="new_number"' in page
+    assert taken(app, "invitation") == 1
+
+    response = confirm(client, meeting_id, "invitation", "same_number", seen=str(first_id))
+    assert f"no. {number} filed as version 2" in flashes(response)
+    rows = letters_of(app, meeting_id)
+    assert [(r.revision, r.letter_number) for r in rows] == [(1, number), (2, number)]
+    assert taken(app, "invitation") == 1
+    with app.app_context():
+        first, second = db.session.get(Document, first_id), db.session.get(Document, rows[1].id)
+        assert second.letter_date == first.letter_date and second.meeting_id == meeting_id
+    text = document_text(client.get(f"/admin/document/download/?id={rows[1].id}").data)
+    assert "Aula Madakaripura" in text and number in text
+    assert "Nothing in the letter changed" in letter_page(client, meeting_id, "invitation").get_data(as_text=True)
+
+    # The page of version 1, confirmed again after version 2 exists, is stale: refused.
+    response = confirm(client, meeting_id, "invitation", "same_number", seen=str(first_id))
+    assert "Meanwhile this letter was issued" in flashes(response)
+    assert len(letters_of(app, meeting_id)) == 2
+
+
+def test_a_new_number_only_when_asked(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    client = login_as("staff")
+    confirm(client, meeting_id, "invitation")
+    _edit_meeting(client, app, meeting_id, place="Aula Madakaripura")
+    [(_, _, _, first_id)] = letters_of(app, meeting_id)
+    year = local_today().year
+    assert f"takes {INVITATION.format(2, year)}" in letter_page(client, meeting_id, "invitation").get_data(as_text=True)
+    assert taken(app, "invitation") == 1
+
+    response = confirm(client, meeting_id, "invitation", "new_number", seen=str(first_id))
+    assert f"no. {INVITATION.format(2, year)} filed as version 2" in flashes(response)
+    assert [(r.revision, r.letter_number) for r in letters_of(app, meeting_id)] == [
+        (1, INVITATION.format(1, year)), (2, INVITATION.format(2, year))]
+    assert taken(app, "invitation") == 2
+
+
+def test_an_attendee_edit_alone_makes_the_memo_changed(app, login_as, uploads):
+    """Editing only the attendees writes attendee rows, not the meeting's: the memo is compared by content."""
+    meeting_id = held_meeting(app)
+    with app.app_context():
+        db.session.add(Attendee(meeting_id=meeting_id, name="Rina Kartika", position="Direktur",
+                                organisation="PT Air", present=False))
+        db.session.commit()
+    client = login_as("kasubbag")
+    response = confirm(client, meeting_id, "memo")
+    [(_, _, number, memo_id)] = letters_of(app, meeting_id)
+    assert number == MEMO.format(1, local_today().year), flashes(response)
+    assert "Rina Kartika" not in document_text(client.get(f"/admin/document/download/?id={memo_id}").data)
+
+    _edit_meeting(client, app, meeting_id, **{"attendees-1-present": "y"})
+    assert "changed since this letter was issued" in letter_page(client, meeting_id, "memo").get_data(as_text=True)
+    confirm(client, meeting_id, "memo", "same_number", seen=str(memo_id))
+    rows = letters_of(app, meeting_id)
+    assert [(r.revision, r.letter_number) for r in rows] == [(1, number), (2, number)]
+    assert "Rina Kartika" in document_text(client.get(f"/admin/document/download/?id={rows[1].id}").data)
+    assert taken(app, "memo") == 1
+
+
+# -- refusals: flashed, nothing changed, no number taken --------------------------------------------------
+def _refused(app, client, meeting_id, kind, message):
+    response = letter_page(client, meeting_id, kind)
+    assert response.status_code == 302  # nothing to confirm: back to the list, with the reason
+    assert message in flashes(client.get(response.headers["Location"]))
+    assert message in flashes(confirm(client, meeting_id, kind))
+    assert letters_of(app, meeting_id) == [] and taken(app, kind) == 0
+
+
+@pytest.mark.parametrize("when, status, message", [
+    (-2, "planned", "The time of this meeting has come"),
+    (-2, "held", "This meeting is marked held"),
+    (5, "cancelled", "This meeting is cancelled"),
+], ids=["past", "held", "cancelled"])
+def test_no_invitation_for_a_meeting_that_is_not_still_to_come(app, login_as, uploads, when, status, message):
+    meeting_id = _meeting(app, _working_day(local_today() + timedelta(days=when)) if when > 0
+                          else local_today() + timedelta(days=when), status=status, minutes="Sepakat.")
+    _refused(app, login_as("staff"), meeting_id, "invitation", message)
+
+
+@pytest.mark.parametrize("when, status, minutes, present", [
+    (5, "planned", None, True),           # step 2 of the issue: a memo for next month's meeting
+    (5, "held", "Sepakat.", True),        # marked held before its time (written directly)
+    (-2, "planned", "Sepakat.", True),    # its time passed, never marked held
+    (-2, "held", None, True),             # no minutes
+    (-2, "held", "Sepakat.", False),      # nobody present
+], ids=["planned-future", "held-future", "not-marked-held", "no-minutes", "nobody-present"])
+def test_the_memo_only_from_a_held_meeting(app, login_as, uploads, when, status, minutes, present):
+    meeting_id = _meeting(app, local_today() + timedelta(days=when), status=status, minutes=minutes,
+                          present=present)
+    _refused(app, login_as("kasubbag"), meeting_id, "memo", "only from a held meeting")
+
+
+@pytest.mark.parametrize("status", ["cancelled", "done"])
+def test_no_letter_for_a_closed_case(app, login_as, uploads, status):
+    closed = {"status": status, "closed_at": datetime.now(timezone.utc) - timedelta(days=1)}
+    client = login_as("kasubbag")
+    _refused(app, client, planned_meeting(app, closed), "invitation", "is closed")
+    _refused(app, client, held_meeting(app, {**closed, "title": "KSB Kedua"}), "memo", "is closed")
+
+
+def test_the_memo_is_not_dated_before_the_meeting(app, login_as, uploads):
+    meeting_id = held_meeting(app)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        day = local_time(meeting.scheduled_at).date()
+        with pytest.raises(LetterRefused, match="cannot be dated before the meeting"):
+            check_letter(meeting, "memo", datetime.now(timezone.utc), day - timedelta(days=1))
+        check_letter(meeting, "memo", datetime.now(timezone.utc), day)  # the meeting's own day will do
+
+    # A memo whose date lies before the meeting's day (say the meeting's date was corrected since) keeps
+    # its number only with its date: regenerating it under that number is refused.
+    client = login_as("kasubbag")
+    confirm(client, meeting_id, "memo")
+    [(_, _, _, memo_id)] = letters_of(app, meeting_id)
+    with app.app_context():
+        db.session.get(Document, memo_id).letter_date = day - timedelta(days=1)
+        db.session.commit()
+    _edit_meeting(client, app, meeting_id, minutes="Para pihak sepakat, dengan catatan.")
+    response = confirm(client, meeting_id, "memo", "same_number", seen=str(memo_id))
+    assert "cannot be dated before the meeting" in flashes(response)
+    assert len(letters_of(app, meeting_id)) == 1 and taken(app, "memo") == 1
+
+
+def test_an_invitation_for_a_weekend_or_holiday_warns_and_is_generated(app, login_as, uploads):
+    today = local_today()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    meeting_id = _meeting(app, saturday)
+    client = login_as("staff")
+    page = letter_page(client, meeting_id, "invitation")
+    assert "a weekend or an Indonesian public holiday" in flashes(page)
+    response = confirm(client, meeting_id, "invitation")
+    shown = flashes(response)
+    assert "a weekend or an Indonesian public holiday" in shown and "filed as version 1" in shown
+    assert len(letters_of(app, meeting_id)) == 1
+
+
+def test_readers_can_neither_open_nor_confirm_the_letter_page(app, login_as, uploads):
+    meeting_id = planned_meeting(app)
+    viewer = login_as("viewer")
+    assert letter_page(viewer, meeting_id, "invitation").status_code == 403
+    assert viewer.post("/admin/meeting/letter/", data={"id": meeting_id, "kind": "invitation",
+                                                       "confirm": "new_number"}).status_code == 403
+    assert letters_of(app, meeting_id) == [] and taken(app, "invitation") == 0
+
+
+@pytest.mark.parametrize("query", ["id=abc&kind=invitation", "id=99999999999999999999&kind=memo", "id=1&kind=plan"])
+def test_a_letter_page_for_nothing_is_not_found(app, login_as, uploads, query):
+    assert login_as("staff").get(f"/admin/meeting/letter/?{query}").status_code == 404
+
+
+def test_simultaneous_confirmations_of_one_page_take_one_number(app, users, uploads):
+    """Four confirmations of the same page reach the counter at once: one letter, one number taken."""
+    parties = 4
+    with app.app_context():
+        for index in range(1, parties):
+            make_user("staff", username=f"staff{index}", full_name=f"Pelaksana {index}")
+        db.session.commit()
+    meeting_id = planned_meeting(app)
+    clients = [app.test_client() for _ in range(parties)]
+    for client, username in zip(clients, ["staff"] + [f"staff{i}" for i in range(1, parties)]):
+        assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    barrier = threading.Barrier(parties, timeout=15)
+
+    def at_the_counter(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"\s*(INSERT INTO|UPDATE) counter\b", statement, re.IGNORECASE):
+            barrier.wait()  # every request has read "no letter yet" before any takes a number
+
+    responses = [None] * parties
+
+    def press(index):
+        responses[index] = confirm(clients[index], meeting_id, "invitation")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", at_the_counter)
+    try:
+        threads = [threading.Thread(target=press, args=(i,)) for i in range(parties)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        event.remove(engine, "before_cursor_execute", at_the_counter)
+    assert len(letters_of(app, meeting_id)) == 1 and taken(app, "invitation") == 1
+    messages = [flashes(response) for response in responses]
+    assert sum("filed as version 1" in m for m in messages) == 1
+    assert sum("Meanwhile this letter was issued" in m for m in messages) == parties - 1

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 from wtforms import DateTimeField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from admin_app import permissions
 from admin_app.auth import login_redirect
@@ -85,7 +85,10 @@ VIEW_VERBS = {
     "delete_view": permissions.DELETE, "export": permissions.EXPORT,
     "ajax_update": permissions.EDIT, "move_view": permissions.EDIT,
     "sheet_view": permissions.LIST, "sheet_docx_view": permissions.LIST, "download_view": permissions.LIST,
-    "letter_view": permissions.CREATE,
+    # The letter page (GET) only asks; confirming it (POST) takes the number.
+    "letter_view": permissions.CREATE, "issue_letter_view": permissions.CREATE,
+    "recompute_view": permissions.EDIT,
+    "reassign_view": permissions.ASSIGN,
 }
 
 FORMATTERS = {  # datetime before date: a datetime is also a date to isinstance()
@@ -93,6 +96,15 @@ FORMATTERS = {  # datetime before date: a datetime is also a date to isinstance(
     datetime: lambda view, value, name: show_datetime(value),
     date: lambda view, value, name: show_date(value),
 }
+
+
+def refuse_field(form, name: str, message: str):
+    """A rule checked again on the server failed for one field: the message shows at the field
+    and at the top of the form, and nothing is saved."""
+    field = getattr(form, name, None)
+    if field is not None:
+        field.errors = [*field.errors, message]
+    raise ValidationError(message)
 
 
 def _strip(value):
@@ -121,7 +133,8 @@ def _in_city_time(field_class: type) -> type:
 
 
 class PanelForm(BaseForm):
-    """Every text field is stripped, a required one must hold more than blanks, and
+    """Every text field is stripped, a required one must hold more than blanks, one declared
+    Optional() in `form_args` is optional even over a NOT NULL column (the view fills it), and
     date-times are read and written in the city's time zone."""
 
     class Meta(BaseForm.Meta):
@@ -137,8 +150,11 @@ class PanelForm(BaseForm):
                 kwargs = unbound_field.kwargs
                 if _strip not in kwargs.get("filters", ()):
                     kwargs["filters"] = [*kwargs.get("filters", ()), _strip]
-                kwargs["validators"] = [DataRequired() if isinstance(v, InputRequired) else v
-                                        for v in kwargs.get("validators", ())]
+                validators = kwargs.get("validators", ())
+                if any(isinstance(v, Optional) for v in validators):
+                    # Else the browser's `required` and the label's star would refuse an empty value.
+                    validators = [v for v in validators if not isinstance(v, (InputRequired, DataRequired))]
+                kwargs["validators"] = [DataRequired() if isinstance(v, InputRequired) else v for v in validators]
             return unbound_field.bind(form=form, **options)
 
 

@@ -13,11 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE, current_settings
+from admin_app.i18n import show_date
 from admin_app.labels import explain
 from models import Case, db
 from models.case import CaseStatus, overdue_clause
 from models.sla import local_today
-from models.workflow import WorkflowError
+from models.workflow import WorkflowError, check_seen
 
 
 def run_move(case: Case, move, actor, **arguments) -> bool:
@@ -30,8 +31,15 @@ def run_move(case: Case, move, actor, **arguments) -> bool:
         db.session.rollback()
         flash(explain(error), "error")
     except StaleDataError:
+        # Another request moved the case between our read and our write: say who, as a second
+        # click after the first had landed would be told.
         db.session.rollback()
-        flash(gettext("%(case)s: ", case=case.registration_number) + str(STALE_MESSAGE), "error")
+        try:
+            db.session.refresh(case)
+            check_seen(db.session, case, arguments.get("seen") or (-1, -1))
+            flash(gettext("%(case)s: ", case=case.registration_number) + str(STALE_MESSAGE), "error")
+        except WorkflowError as error:
+            flash(explain(error), "error")
     except SQLAlchemyError:
         db.session.rollback()
         flash(str(DATABASE_MESSAGE), "error")
@@ -70,7 +78,7 @@ class DueWithinFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         today = local_today()
-        return query.filter(Case.status == CaseStatus.OPEN.value, Case.due_date >= today,
+        return query.filter(Case.status == CaseStatus.OPEN, Case.due_date >= today,
                             Case.due_date <= today + timedelta(days=value))
 
     def operation(self):
@@ -79,8 +87,6 @@ class DueWithinFilter(BaseSQLAFilter):
 
 def due_badge(view, context, case, name) -> Markup:
     """The due date with what it means today: days left, or days overdue in red."""
-    from admin_app.i18n import show_date
-
     shown = show_date(case.due_date)
     left = case.days_left(local_today())
     if left is None:

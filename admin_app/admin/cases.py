@@ -3,7 +3,7 @@ import io
 import logging
 from datetime import datetime, timezone
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -11,8 +11,8 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -20,7 +20,7 @@ from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from admin_app import files, letters, permissions
-from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredModelView
+from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredModelView, refuse_field
 from admin_app.admin.case_workflow import (
     DueWithinFilter,
     OverdueFilter,
@@ -29,6 +29,8 @@ from admin_app.admin.case_workflow import (
     report_moved,
     run_move,
 )
+from admin_app.admin.reassign import ReassignCases
+from admin_app.i18n import show_date
 from admin_app.labels import (
     choices,
     explain,
@@ -58,13 +60,27 @@ from models import (
     workflow,
 )
 from models.agreement import agreement_for_case
+from models.base import Refusal, utcnow
 from models.case import case_problems
 from models.disposition import mark_done, write_disposition
 from models.document import next_revision
-from models.sla import local_today
+from models.procedure import (
+    CASE_WORKERS,
+    DISPOSITION_ROLES,
+    CancelReason,
+    Evidence,
+    HoldReason,
+    Requirement,
+)
+from models.sla import is_working_day, local_today
 from models.workflow import WorkflowError
 
 log = logging.getLogger(__name__)
+
+
+def _changed(model, attribute: str) -> bool:
+    """Whether the form changed `attribute` of the record (a relationship or a column)."""
+    return sa_inspect(model).attrs[attribute].history.has_changes()
 
 
 def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
@@ -73,8 +89,9 @@ def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
 
 def user_loader(name: str) -> QueryAjaxModelLoader:
     # Only people who work cases can be assigned one or receive a disposition.
+    workers = ", ".join(f"'{role.value}'" for role in sorted(CASE_WORKERS))
     return QueryAjaxModelLoader(name, db, User, fields=["full_name", "username"], order_by=User.full_name,
-                                filters=["active = true", "role IN ('staff', 'kasubbag', 'kabag')"], page_size=20)
+                                filters=["active = true", f"role IN ({workers})"], page_size=20)
 
 
 def case_loader(name: str, **filters) -> QueryAjaxModelLoader:
@@ -91,14 +108,16 @@ CASE_LABELS = {
     "status": _l("Status"), "assigned_to": _l("Assigned to"), "assigned_to.full_name": _l("Assigned to"),
     "previous_case": _l("Follows KSB"), "renews_agreement": _l("Renews agreement"), "closed_at": _l("Closed"), "days_on_hold": _l("Days on hold"),
     "created_at": _l("Created"), "updated_at": _l("Updated"), "case": _l("Case"),
+    "hold_reason": _l("Waiting for"), "cancel_reason": _l("Cancelled because"),
     "case.registration_number": _l("Case"), "step": _l("Step"), "note": _l("Note"),
 }
 
 
-class CaseView(SecuredModelView):
+class CaseView(ReassignCases, SecuredModelView):
     screen = "case"
-    action_verbs = {"advance": permissions.EDIT}
+    action_verbs = {"advance": permissions.EDIT, "reassign": permissions.ASSIGN}
     details_template = "admin/case_details.html"
+    list_template = "admin/case_list.html"
     edit_template = "admin/case_edit.html"
     # The list is dense (type code, step number with a short title); the case page says it all.
     column_formatters = {
@@ -114,19 +133,22 @@ class CaseView(SecuredModelView):
                    "status", "received_date", "due_date", "assigned_to")
     column_details_list = ("registration_number", "agreement_type", "title", "subject", "object", "opd",
                            "proposal_number", "proposal_date", "received_date", "due_date", "days_on_hold",
-                           "current_step", "status", "assigned_to", "previous_case", "closed_at",
+                           "current_step", "status", "hold_reason", "cancel_reason", "assigned_to",
+                           "previous_case", "closed_at",
                            "created_at", "updated_at")
     column_export_list = tuple(c for c in column_details_list if c != "previous_case")
     column_labels = CASE_LABELS
     column_searchable_list = ("registration_number", "title", "object", "proposal_number")
-    column_filters = (OverdueFilter(), DueWithinFilter(), "agreement_type", "status", "current_step",
+    column_filters = (OverdueFilter(), DueWithinFilter(), "agreement_type", "status", "hold_reason",
+                      "cancel_reason", "current_step",
                       "opd.name", "subject.name", "assigned_to.full_name", "received_date", "due_date")
     column_sortable_list = ("registration_number", "agreement_type", "title", ("subject", "subject.name"),
                             ("opd", "opd.name"), "current_step", "status", "received_date", "due_date",
                             ("assigned_to", "assigned_to.full_name"))
     column_default_sort = ("received_date", True)
     column_choices = {"agreement_type": choices(AgreementType), "status": choices(CaseStatus),
-                      "current_step": step_choices()}
+                      "current_step": step_choices(), "hold_reason": choices(HoldReason),
+                      "cancel_reason": choices(CancelReason)}
     # Step, status, numbers and due date follow the procedure and the rules: never on a form.
     form_columns = ("agreement_type", "title", "subject", "object", "opd", "proposal_number",
                     "proposal_date", "received_date", "assigned_to", "previous_case", "renews_agreement")
@@ -157,40 +179,66 @@ class CaseView(SecuredModelView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
+        if not is_created:
+            _require_open(model)
+        if _changed(model, "assigned_to") and model.assigned_to is not None \
+                and not workflow.is_case_worker(model.assigned_to):
+            refuse_field(form, "assigned_to", gettext("A case can only be assigned to an active staff member, "
+                                                      "Kasubbag or Kabag."))
         problems = case_problems(model)
         if problems:
             raise ValidationError(" ".join(gettext(problem) for problem in problems))
 
     # -- the procedure ------------------------------------------------------------------------------
+    def typed_ids(self, ids: list[str]) -> list:
+        """Rows of the case list carry `id:step:version`: the step and version the list showed are
+        kept (in g.seen_rows) for the moves, so a stale list cannot move a case a second time."""
+        g.seen_rows = {}
+        plain = []
+        for value in ids:
+            parts = value.split(":")
+            if len(parts) == 3 and all(part.isdigit() and len(part) < 10 for part in parts):
+                g.seen_rows[int(parts[0])] = (int(parts[1]), int(parts[2]))
+            plain.append(parts[0])
+        return super().typed_ids(plain)
+
     @action("advance", _l("Complete step / advance"), _l("Complete the current step of the selected cases?"))
     def action_advance(self, ids):
         cases = self.get_query().filter(Case.id.in_(ids)).order_by(Case.id).all()
-        moved = sum(run_move(case, workflow.advance, current_user) for case in cases)
+        seen_rows = g.get("seen_rows", {})
+        moved = 0
+        for case in cases:
+            if case.id not in seen_rows:
+                flash(gettext("%(case)s: the list did not say which step it showed; reload it and try again.",
+                              case=case.registration_number), "error")
+                continue
+            moved += run_move(case, workflow.advance, current_user, seen=seen_rows[case.id])
         report_moved(moved, gettext("advanced"))
 
     @expose("/move/", methods=("POST",))
     def move_view(self):
-        """The buttons of the case page: advance, send back, hold, resume."""
-        case = self.get_one(request.form.get("id", ""))
+        """The buttons of the case page: the moves of models/procedure.py MOVES, made from the step
+        and version the page showed."""
+        case_id = request.form.get("id", "")
+        case = self.get_one(case_id) if case_id.isdigit() and len(case_id) < 10 else None
         if case is None:
             abort(404)
-        move = request.form.get("move")
-        note = request.form.get("note", "")
-        today = local_today()
-        if move == "advance":
-            done = run_move(case, workflow.advance, current_user, note=note)
-        elif move == "send_back":
-            target = request.form.get("to_step", "")
-            done = target.isdigit() and run_move(case, workflow.send_back, current_user,
-                                                 to_step=int(target), reason=note)
-            if not target.isdigit():
-                flash(gettext("Choose the step to send the case back to."), "error")
-        elif move == "hold":
-            done = run_move(case, workflow.hold, current_user, reason=note, today=today)
-        elif move == "resume":
-            done = run_move(case, workflow.resume, current_user, reason=note, today=today)
-        else:
+        try:
+            kind = StepEventKind(request.form.get("move", ""))
+        except ValueError:
             abort(400)
+        seen = _seen_state(request.form.get("step", ""), request.form.get("version", ""))
+        if seen is None:
+            flash(gettext("This page did not say which step it showed; reload it and try again. "
+                          "Nothing was changed."), "error")
+            return redirect(self.get_url(".details_view", id=case.id))
+        to_step = request.form.get("to_step", "")
+        if kind is StepEventKind.RETURN and not to_step.isdigit():
+            flash(gettext("Choose the step to send the case back to."), "error")
+            return redirect(self.get_url(".details_view", id=case.id))
+        done = run_move(case, workflow.make_move, current_user, kind=kind, seen=seen, today=local_today(),
+                        note=request.form.get("note", ""), category=request.form.get("category") or None,
+                        to_step=int(to_step) if to_step.isdigit() and len(to_step) < 3 else None)
         if done:
             flash(gettext("Saved: %(case)s is now at step %(step)s (%(status)s).", case=case.registration_number,
                           step=case.current_step, status=label(CaseStatus, case.status)), "success")
@@ -199,40 +247,78 @@ class CaseView(SecuredModelView):
     def workflow_state(self, case: Case) -> dict:
         """What the case page shows about the procedure."""
         current = workflow.step(case.current_step)
-        missing = set(workflow.missing_requirements(db.session, case)) if case.is_open else set()
+        states, since = workflow.requirement_states(db.session, case) if case.is_open else ([], None)
         return {
             "step": current, "title": step_title(current.number), "performer": label(Role, current.role),
-            "requirements": [(requirement_label(r), r not in missing, _requirement_link(r, case))
-                             for r in current.requires],
+            "requirements": [(requirement_label(r), met, _requirement_link(r, case)) for r, met in states],
+            "rework_since": since,
             "documents": db.session.execute(select(Document).where(Document.case_id == case.id)
                                             .order_by(Document.kind, Document.revision)).scalars().all(),
-            "may_advance": case.status == "open" and workflow.may_perform(current_user.role, current.number),
-            "supervisor": Role(current_user.role) in workflow.SUPERVISORS,
+            "moves": set(workflow.available_moves(case, current_user)) if self.can_edit else set(),
             "earlier_steps": [(n, step_title(n)) for n in range(workflow.FIRST_STEP, case.current_step)],
-            "events": [(event, label(StepEventKind, event.kind)) for event in db.session.execute(
+            "hold_reasons": choices(HoldReason), "cancel_reasons": choices(CancelReason),
+            "hold_reason": label(HoldReason, case.hold_reason), "cancel_reason": label(CancelReason, case.cancel_reason),
+            "events": [(event, label(StepEventKind, event.kind), _reason_label(event)) for event in db.session.execute(
                 select(StepEvent).where(StepEvent.case_id == case.id)
                 .options(joinedload(StepEvent.actor)).order_by(StepEvent.id)).scalars()],
             "can_write": self.can_edit,
             "agreement": agreement_for_case(db.session, case.id),
-            "may_register": case.status == "done" and permissions.can(current_user, permissions.CREATE, "agreement"),
+            "may_register": case.status == CaseStatus.DONE
+            and permissions.can(current_user, permissions.CREATE, "agreement"),
         }
 
 
-def _requirement_link(requirement: str, case: Case) -> str | None:
-    """Where to create what a step needs, with the case (and the document kind) filled in."""
-    what, _, detail = requirement.partition(":")
-    if what == "document":
-        return url_for("document.create_view", case=case.id, kind=detail, url=url_for("case.details_view", id=case.id))
-    if what == "disposition":
-        return url_for("disposition.create_view", case=case.id, url=url_for("case.details_view", id=case.id))
+def _seen_state(step_text: str, version_text: str) -> tuple[int, int] | None:
+    """The (step, version) a page showed, from its hidden fields; None when absent or malformed."""
+    if step_text.isdigit() and version_text.isdigit() and len(step_text) < 3 and len(version_text) < 10:
+        return int(step_text), int(version_text)
+    return None
+
+
+def _reason_label(event: StepEvent) -> str:
+    if event.kind == StepEventKind.HOLD:
+        return label(HoldReason, event.reason)
+    if event.kind == StepEventKind.CANCEL:
+        return label(CancelReason, event.reason)
+    return ""
+
+
+def _requirement_link(requirement: Requirement, case: Case) -> str | None:
+    """Where to make the evidence a step needs, with the case (and the document kind) filled in."""
+    back = url_for("case.details_view", id=case.id)
+    if requirement.evidence is Evidence.DOCUMENT:
+        return url_for("document.create_view", case=case.id, kind=requirement.document_kind, url=back)
+    if requirement.evidence is Evidence.DISPOSITION:
+        return url_for("disposition.create_view", case=case.id, url=back)
     meeting = db.session.execute(select(Meeting.id).where(Meeting.case_id == case.id)
                                  .order_by(Meeting.id.desc())).scalar()
-    if meeting is not None and detail == "held":
-        return url_for("meeting.edit_view", id=meeting, url=url_for("case.details_view", id=case.id))
-    return url_for("meeting.create_view", case=case.id, url=url_for("case.details_view", id=case.id))
+    if meeting is not None and requirement.evidence is Evidence.MEETING_HELD:
+        return url_for("meeting.edit_view", id=meeting, url=back)
+    return url_for("meeting.create_view", case=case.id, url=back)
 
 
-class DispositionView(SecuredModelView):
+def _require_open(case: Case | None) -> None:
+    try:
+        workflow.require_open_case(case)
+    except WorkflowError as error:
+        raise ValidationError(explain(error))
+
+
+class CaseRecordView(SecuredModelView):
+    """Dispositions, meetings and documents: made, changed and removed only while their case is open."""
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        _require_open(model.case)
+        for previous in sa_inspect(model).attrs.case.history.deleted:  # moved off a case: that one too
+            _require_open(previous)
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        _require_open(model.case)
+
+
+class DispositionView(CaseRecordView):
     screen = "disposition"
     prefill_fields = ("case",)
     # Marking done is the addressee's act; models/disposition.py checks who that is.
@@ -251,8 +337,8 @@ class DispositionView(SecuredModelView):
     # The step is the case's step when the disposition is written; the author is who writes it.
     form_columns = ("case", "to_user", "to_role", "instruction", "note", "due_date")
     form_choices = {"instruction": choices(Instruction),
-                    "to_role": [("", "—")] + [c for c in choices(Role) if c[0] in ("kasubbag", "staff")]}
-    form_ajax_refs = {"case": case_loader("case", filters=["status IN ('open', 'on_hold')"]),
+                    "to_role": [("", "—")] + [c for c in choices(Role) if c[0] in DISPOSITION_ROLES]}
+    form_ajax_refs = {"case": case_loader("case", filters=[f"status IN ('{CaseStatus.OPEN}', '{CaseStatus.ON_HOLD}')"]),
                       "to_user": user_loader("to_user")}
 
     def on_model_change(self, form, model, is_created):
@@ -260,6 +346,11 @@ class DispositionView(SecuredModelView):
         model.to_role = model.to_role or None
         if model.to_user is None and model.to_role is None:
             raise ValidationError(gettext("Choose the addressee: a person or a role."))
+        if _changed(model, "to_user") and model.to_user is not None and not workflow.is_case_worker(model.to_user):
+            refuse_field(form, "to_user", gettext("A disposition can only be addressed to an active staff member, "
+                                                  "Kasubbag or Kabag."))
+        if model.to_role is not None and model.to_role not in DISPOSITION_ROLES:
+            refuse_field(form, "to_role", gettext("A disposition can only be addressed to the Kasubbag or the staff."))
         if is_created:
             write_disposition(model, current_user)
 
@@ -305,20 +396,24 @@ class AttendeeInline(InlineFormAdmin):
 
 
 def _letter_buttons(view, context, meeting, name):
-    """Generate the invitation or the Nota Dinas of this meeting (POST, with the CSRF token)."""
+    """Links to the confirmation page of the meeting's invitation and Nota Dinas: nothing is numbered there."""
     if not view.can_create:
         return ""
-    buttons = Markup("")
-    for kind, caption in (("invitation", gettext("Invitation")), ("memo", gettext("Nota Dinas"))):
-        buttons += Markup(
-            '<form method="post" action="{}" class="d-inline"><input type="hidden" name="csrf_token" value="{}">'
-            '<input type="hidden" name="id" value="{}"><input type="hidden" name="kind" value="{}">'
-            '<button class="btn btn-sm btn-outline-secondary mr-1" type="submit">{} (DOCX)</button></form>'
-        ).format(url_for(".letter_view"), generate_csrf(), meeting.id, kind, caption)
-    return buttons
+    kinds = ((DocumentKind.INVITATION, gettext("Invitation")), (DocumentKind.MEMO, gettext("Nota Dinas")))
+    return Markup("").join(
+        Markup('<a class="btn btn-sm btn-outline-secondary mr-1" href="{}">{} (DOCX)</a>').format(
+            url_for(".letter_view", id=meeting.id, kind=kind), caption) for kind, caption in kinds)
 
 
-class MeetingView(SecuredModelView):
+def _warn_if_not_working_day(meeting: Meeting) -> None:
+    """A meeting on a weekend or an Indonesian holiday (the SLA's calendar) is allowed, with a warning."""
+    day = letters.local_time(meeting.scheduled_at).date()
+    if not is_working_day(day):
+        flash(gettext("The meeting is on %(date)s, a weekend or an Indonesian public holiday. Check the date.",
+                      date=show_date(day)), "warning")
+
+
+class MeetingView(CaseRecordView):
     screen = "meeting"
     prefill_fields = ("case",)
     column_list = ("case", "scheduled_at", "place", "status", "letters")
@@ -335,18 +430,71 @@ class MeetingView(SecuredModelView):
     form_ajax_refs = {"case": case_loader("case")}
     inline_models = (AttendeeInline(Attendee),)
 
-    @expose("/letter/", methods=("POST",))
-    def letter_view(self):
-        """Number and file the meeting's invitation or Nota Dinas as the case's next document version."""
-        meeting = self.get_one(request.form.get("id", ""))
-        kind = request.form.get("kind")
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)  # a closed case is refused there
+        problems = workflow.meeting_problems(model, utcnow())
+        if problems:
+            refuse_field(form, "status", " ".join(gettext(problem) for problem in problems))
+        # An edit of the attendees alone writes only attendee rows: touching the meeting bumps its
+        # version as well, so a second tab's stale attendee list is refused like any stale form.
+        model.updated_at = utcnow()
+
+    def after_model_change(self, form, model, is_created):
+        super().after_model_change(form, model, is_created)
+        _warn_if_not_working_day(model)
+
+    # -- letters: asked for, confirmed, then numbered ---------------------------------------------------
+    def _letter_subject(self, values) -> tuple[Meeting, DocumentKind]:
+        """The meeting (through get_one, as the list would show it) and the letter kind a request names."""
+        meeting_id, kind = values.get("id", ""), values.get("kind", "")
+        meeting = self.get_one(meeting_id) if meeting_id.isdigit() and len(meeting_id) < 10 else None
         if meeting is None or kind not in letters.LETTERS:
             abort(404)
+        return meeting, DocumentKind(kind)
+
+    @expose("/letter/", methods=("GET",))
+    def letter_view(self):
+        """What generating the letter will do, asked before it is done: the number it will take, or
+        the letter already issued (download it; regenerate it only if it would now read differently)."""
+        meeting, kind = self._letter_subject(request.args)
+        settings, today = current_settings(), local_today()
+        issued = letters.latest_letter(db.session, meeting, kind)
+        try:
+            letters.check_letter(meeting, kind, utcnow(), today)
+            refusal = None
+        except Refusal as refused:
+            refusal = explain(refused)
+        if issued is None and refusal:
+            flash(refusal, "error")
+            return redirect(self.get_url(".index_view"))
+        if kind == DocumentKind.INVITATION and refusal is None:
+            _warn_if_not_working_day(meeting)
+        return self.render("admin/meeting_letter.html", meeting=meeting, kind=kind, issued=issued,
+                           caption=label(DocumentKind, kind), refusal=refusal,
+                           changed=issued is not None and letters.letter_changed(db.session, issued, current_user),
+                           next_number=letters.preview_number(db.session, meeting, kind, today, settings),
+                           status=label(MeetingStatus, meeting.status), return_url=self.get_url(".index_view"))
+
+    @expose("/letter/", methods=("POST",))
+    def issue_letter_view(self):
+        """Number and file the letter the user confirmed as the case's next document version."""
+        meeting, kind = self._letter_subject(request.form)
+        confirm = request.form.get("confirm")
+        if confirm not in ("new_number", "same_number"):
+            flash(gettext("Nothing was generated: confirm on the letter page first."), "error")
+            return redirect(self.get_url(".letter_view", id=meeting.id, kind=kind))
+        seen = request.form.get("seen", "")
         settings = current_settings()
         try:
             document = letters.issue_letter(db.session, meeting, kind, current_user, local_today(), settings,
-                                            settings.upload_max_mb * 1024 * 1024)
+                                            settings.upload_max_mb * 1024 * 1024,
+                                            seen=int(seen) if seen.isdigit() else None,
+                                            same_number=confirm == "same_number")
             db.session.commit()
+        except Refusal as refused:
+            db.session.rollback()
+            flash(explain(refused), "error")
+            return redirect(self.get_url(".index_view"))
         except SQLAlchemyError:
             db.session.rollback()
             log.exception("letter not issued")
@@ -356,10 +504,12 @@ class MeetingView(SecuredModelView):
             gettext("%(title)s no. %(number)s filed as version %(version)s.", title=document.title,
                     number=document.letter_number, version=document.revision),
             url_for("document.download_view", id=document.id), gettext("Download")), "success")
+        if kind == DocumentKind.INVITATION:
+            _warn_if_not_working_day(meeting)
         return redirect(self.get_url(".index_view"))
 
 
-class DocumentView(SecuredModelView):
+class DocumentView(CaseRecordView):
     screen = "document"
     prefill_fields = ("case", "kind")
     column_list = ("case", "kind", "revision", "title", "letter_number", "letter_date", "file_name", "created_by")
