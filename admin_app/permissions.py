@@ -1,18 +1,19 @@
 """Who may do what: all authorisation of the panel, as data.
 
 One row per screen, one column per role. Letters: l = list and read details,
-c = create, e = edit, d = delete, x = export. Workflow moves (advance, return, hold)
+c = create, e = edit, d = delete, x = export, a = assign (reassign cases to another case
+worker; models/handover.py checks who may take them). Workflow moves (advance, return, hold)
 are governed by the procedure table in models/workflow.py, not here.
 """
 from models.user import Role
 
-LIST, CREATE, EDIT, DELETE, EXPORT = "l", "c", "e", "d", "x"
+LIST, CREATE, EDIT, DELETE, EXPORT, ASSIGN = "l", "c", "e", "d", "x", "a"
 
 _ROLES = (Role.ADMIN, Role.KABAG, Role.KASUBBAG, Role.STAFF, Role.VIEWER)
 
 # screen           admin    kabag    kasubbag  staff   viewer
 _TABLE = {
-    "case":        ("",      "lcex",  "lcex",   "lcex", "lx"),
+    "case":        ("",      "lcexa", "lcexa",  "lcex", "lx"),
     "party":       ("lcedx", "lcex",  "lcex",   "lce",  "l"),
     "meeting":     ("",      "lcedx", "lcedx",  "lce",  "l"),
     "document":    ("",      "lcedx", "lcedx",  "lce",  "l"),

@@ -43,11 +43,15 @@ def limit_days(settings: Settings, agreement_type: str) -> int:
     return settings.sla_days_pks if str(agreement_type) == "PKS" else settings.sla_days_ksb
 
 
-def due_date_for(session: Session, case) -> date:
-    """Due date of `case` under the current settings, pushed by its days on hold."""
-    settings = load_settings(session)
+def due_date_under(settings: Settings, case) -> date:
+    """Due date of `case` under `settings`, pushed by its days on hold."""
     limit = limit_days(settings, case.agreement_type) + (case.days_on_hold or 0)
     return add_days(case.received_date, limit, settings.sla_working_days)
+
+
+def due_date_for(session: Session, case) -> date:
+    """Due date of `case` under the current settings, pushed by its days on hold."""
+    return due_date_under(load_settings(session), case)
 
 
 def elapsed_days(session: Session, start: date, end: date) -> int:

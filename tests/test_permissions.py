@@ -398,6 +398,37 @@ def test_the_matrix_covers_every_screen_of_the_table_and_of_the_panel(app):
         assert {role.value for role in by_role} == set(ROLES), screen
 
 
+# Letters that are no verb of every screen: each is tested below on the screens that have it.
+SCREEN_LETTERS = {"a": {"case"}}  # assign: the case list's reassign action and its page
+
+
+def test_every_letter_of_the_table_is_tested():
+    """A letter added to the table without a test here would grant something nobody checks."""
+    used = {letter for by_role in PERMISSIONS.values() for letters in by_role.values() for letter in letters}
+    assert used <= set(VERBS.values()) | set(SCREEN_LETTERS)
+    for letter, screens in SCREEN_LETTERS.items():
+        assert {screen for screen, by_role in PERMISSIONS.items()
+                if any(letter in letters for letters in by_role.values())} <= screens, letter
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reassigning_cases_follows_the_table(app, client, accounts, role):
+    """The list action and the page it posts to answer 403 without the assign letter, else reassign."""
+    world = build(app, accounts, "case")
+    login(client, role)
+    before = snapshot(app, "case", world["pk"])
+    shown = client.post("/admin/case/action/", data={"action": "reassign", "rowid": str(world["pk"])})
+    done = client.post("/admin/case/reassign/", data={"id": str(world["pk"]), "assignee": str(accounts["staff"])})
+    with app.app_context():
+        assignee = db.session.get(Case, world["pk"]).assigned_to_id
+    if "a" not in PERMISSIONS["case"][Role(role)]:
+        assert (shown.status_code, done.status_code) == (403, 403)
+        assert snapshot(app, "case", world["pk"]) == before and assignee is None
+        return
+    assert shown.status_code == 200 and 'action="/admin/case/reassign/"' in shown.get_data(as_text=True)
+    assert done.status_code == 302 and assignee == accounts["staff"]
+
+
 # -- spot checks written out by hand: these do not read the table ------------------------------
 
 def _count(app, model) -> int:

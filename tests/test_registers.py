@@ -178,3 +178,19 @@ def test_a_completed_case_page_leads_to_its_register_entry(app, login_as, users)
     client.post("/admin/agreement/new/", data=_agreement_form(case_id))
     page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
     assert "KSB/001/425.014/2026" in page
+
+
+def test_the_agreement_number_may_be_left_empty_in_the_form_itself(app, login_as, users):
+    """No `required` attribute or star on the number, so a browser submits it empty; the other
+    NOT NULL fields stay required. Blanks count as empty and take the next register number."""
+    case_id = _done_case(app)
+    client = login_as("staff")
+    form = client.get(f"/admin/agreement/new/?case={case_id}").get_data(as_text=True)
+    number = re.search(r'<input[^>]*id="number"[^>]*>', form).group(0)
+    assert " required" not in number
+    assert re.search(r'<label for="number"[^>]*>[^<]*\s*&nbsp;\s*</label>', form)  # no red star
+    assert re.search(r'<input[^>]*id="signed_on"[^>]*\srequired', form)
+    response = client.post("/admin/agreement/new/", data=_agreement_form(case_id, number="   "))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(Agreement.number)).scalar_one() == "KSB/001/425.014/2026"

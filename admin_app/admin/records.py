@@ -1,19 +1,25 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
 from datetime import datetime, timedelta, timezone
 
+from flask import flash, redirect, request
+from flask_admin import babel as admin_babel
+from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings
+from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings, refuse_field
 from admin_app.admin.cases import case_loader
-from admin_app.labels import choices, label
-from models import Complaint, ComplaintChannel, ComplaintStatus, PartyKind, Role
+from admin_app.labels import choices, explain, label
+from models import Complaint, ComplaintChannel, ComplaintStatus, Instruction, PartyKind, Role, User, db, handover
+from models.base import Refusal
 from models.complaint import ANSWERED, is_response_overdue, settle_response
+from models.due_dates import DUE_DATE_SETTINGS, changes_digest, due_date_changes, recompute_due_dates
 from models.setting import parse_setting
 
 CONTACT_LABELS = {"name": _l("Name"), "kind": _l("Kind"), "address": _l("Address"),
@@ -78,6 +84,48 @@ class ComplaintView(SecuredModelView):
             raise ValidationError(" ".join(gettext(problem) for problem in problems))
 
 
+def _optional_id(value):
+    """The successor select: empty is nobody; digits are a user id; anything else the field refuses."""
+    if value in (None, "", "None"):
+        return None
+    if isinstance(value, int):
+        return value
+    if not value.isdigit() or len(value) > 9:  # a huge number overflows SQLite's integer
+        raise ValueError(value)
+    return int(value)
+
+
+class SuccessorField(SelectField):
+    """Who takes over the account's open work: read by the hand-over, never stored on the account."""
+
+    def populate_obj(self, obj, name):
+        pass
+
+
+def _listed(items: list[str], limit: int = 20) -> str:
+    if not items:
+        return "—"
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} … (+{len(items) - limit})"
+
+
+def _open_work_text(work: handover.OpenWork) -> dict[str, str]:
+    """The open cases by registration number, the dispositions by case, instruction and step."""
+    return {"cases": _listed([case.registration_number for case in work.cases]),
+            "dispositions": _listed([gettext("%(case)s: %(instruction)s (step %(step)s)",
+                                             case=item.case.registration_number, step=item.step,
+                                             instruction=label(Instruction, item.instruction))
+                                     for item in work.dispositions])}
+
+
+def _counted(cases: int = 0, dispositions: int = 0, history: int = 0, documents: int = 0) -> str:
+    parts = [ngettext("%(num)d case", "%(num)d cases", cases) if cases else "",
+             ngettext("%(num)d disposition", "%(num)d dispositions", dispositions) if dispositions else "",
+             ngettext("%(num)d history entry", "%(num)d history entries", history) if history else "",
+             ngettext("%(num)d document", "%(num)d documents", documents) if documents else ""]
+    return ", ".join(part for part in parts if part)
+
+
 class UserView(SecuredModelView):
     screen = "user"
     column_list = ("username", "full_name", "role", "active", "language", "last_login_at")
@@ -107,10 +155,75 @@ class UserView(SecuredModelView):
             raise ValidationError(gettext("You cannot deactivate your own account or remove your own admin role."))
         if not model.active:
             model.end_sessions()
+        if not is_created:
+            self._hand_over(form, model)
+
+    # -- people leave, cases stay (models/handover.py) ------------------------------------------------
+    def get_edit_form(self):
+        class HandOverForm(super().get_edit_form()):
+            successor = SuccessorField(_l("Successor"), coerce=_optional_id, validate_choice=False)
+        return HandOverForm
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None:
+            form.successor.choices = [("", "—")] + [
+                (user.id, f"{user} ({label(Role, user.role)})")
+                for user in handover.successor_candidates(db.session, obj)]
+            work = handover.open_work(db.session, obj)
+            form.successor.description = gettext(
+                "Takes over the open cases and undone dispositions of this account; required to deactivate "
+                "an account that holds any. Open cases: %(cases)s. Undone dispositions: %(dispositions)s.",
+                **_open_work_text(work)) if work else gettext(
+                "Takes over the open cases and undone dispositions of this account. It holds none now.")
+        return form
+
+    def _hand_over(self, form, model):
+        """Open work moves to the chosen successor in the same transaction as the account's change;
+        an account that stops working cases with open work and nobody chosen is not saved."""
+        if form.successor.data is None:
+            work = handover.work_left_behind(db.session, model)
+            if work:
+                refuse_field(form, "successor", gettext(
+                    "%(name)s still holds open cases (%(cases)s) and undone dispositions (%(dispositions)s). "
+                    "Choose the successor who takes them over; nothing was saved.",
+                    name=str(model), **_open_work_text(work)))
+            return
+        successor = db.session.get(User, form.successor.data)
+        try:
+            form.handed_over = successor, handover.hand_over(db.session, model, successor)
+        except handover.HandoverRefusal as refusal:
+            refuse_field(form, "successor", explain(refusal))
+
+    def after_model_change(self, form, model, is_created):
+        super().after_model_change(form, model, is_created)
+        if getattr(form, "handed_over", None) is None:
+            return
+        successor, moved = form.handed_over
+        if moved:
+            flash(gettext("Handed over to %(name)s: %(moved)s.", name=str(successor),
+                          moved=_counted(cases=len(moved.cases), dispositions=len(moved.dispositions))), "success")
+        else:
+            flash(gettext("Nothing to hand over: the account held no open cases or undone dispositions."), "info")
+
+    @action("delete", admin_babel.lazy_gettext("Delete"),
+            admin_babel.lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        """Each account is refused on its own (on_model_delete says why); the count is what went."""
+        deleted = sum(self.delete_model(user) for user in self.get_query().filter(User.id.in_(ids)).all())
+        if deleted:
+            flash(admin_babel.ngettext("Record was successfully deleted.",
+                                       "%(count)s records were successfully deleted.", deleted, count=deleted),
+                  "success")
 
     def on_model_delete(self, model):
         if model.id == current_user.id:
             raise ValidationError(gettext("You cannot delete your own account."))
+        held = handover.holdings(db.session, model)
+        if held:
+            raise ValidationError(gettext(
+                "%(name)s cannot be deleted: the account holds %(held)s. Deactivate the account instead.",
+                name=str(model), held=_counted(held.cases, held.dispositions, held.history, held.documents)))
 
 
 SETTING_LABELS = {
@@ -126,8 +239,19 @@ SETTING_LABELS = {
 }
 
 
+# What a change of the due-date settings reaches: shown on the settings list and their edit forms.
+REACH_NOTE = _l("Changing the time limits of KSB and PKS or the counting of days applies to cases "
+                "registered afterwards, and to a case whose received date, type or days on hold change. "
+                "Open cases keep their due date until an administrator recomputes it.")
+
+
 class SettingView(SecuredModelView):
     screen = "setting"
+    list_template = "admin/setting_list.html"
+    edit_template = "admin/setting_edit.html"
+    reach_note = REACH_NOTE
+    due_date_settings = DUE_DATE_SETTINGS
+    recompute_sample_size = 50
     column_list = ("key", "value", "updated_at")
     column_labels = {"key": _l("Setting"), "value": _l("Value"), "updated_at": _l("Updated")}
     column_formatters = {"key": lambda view, context, setting, name: SETTING_LABELS.get(setting.key, setting.key)}
@@ -141,6 +265,24 @@ class SettingView(SecuredModelView):
             parse_setting(model.key, model.value)
         except (KeyError, ValueError):
             raise ValidationError(gettext("This value is not valid for %(key)s.", key=model.key))
+
+    @expose("/recompute/", methods=("GET", "POST"))
+    def recompute_view(self):
+        """Due dates of open cases under the current settings: GET shows what would change, POST applies it."""
+        if request.method == "POST":
+            try:
+                changes = recompute_due_dates(db.session, request.form.get("reviewed", ""))
+            except Refusal as refusal:
+                db.session.rollback()
+                flash(explain(refusal), "error")
+                return redirect(self.get_url(".recompute_view"))
+            db.session.commit()
+            flash(ngettext("%(num)d open case got a new due date.", "%(num)d open cases got a new due date.",
+                           len(changes)), "success")
+            return redirect(self.get_url(".index_view"))
+        changes = due_date_changes(db.session)
+        return self.render("admin/setting_recompute.html", changes=changes[:self.recompute_sample_size],
+                           total=len(changes), reviewed=changes_digest(changes))
 
 
 class AuditLogView(ReadOnlyModelView):

@@ -11,9 +11,10 @@ from markupsafe import Markup
 from wtforms.validators import Optional, ValidationError
 
 from admin_app import permissions
+from admin_app.i18n import show_date
 from admin_app.admin.base import SecuredModelView, current_settings
 from admin_app.admin.cases import CASE_LABELS, case_loader
-from models import Agreement, db
+from models import Agreement, CaseStatus, db
 from models.agreement import agreement_number, agreement_problems
 from models.sla import local_today
 
@@ -40,8 +41,6 @@ class ValidityFilter(BaseSQLAFilter):
 
 
 def _validity(view, context, agreement, name):
-    from admin_app.i18n import show_date
-
     left = (agreement.valid_until - local_today()).days
     if left < 0:
         badge = Markup('<span class="badge badge-secondary">{}</span>').format(gettext("expired"))
@@ -79,7 +78,7 @@ class AgreementView(SecuredModelView):
     form_args = {"number": {"description": _l("Leave empty to take the next register number."),
                             "validators": [Optional()]}}
     form_ajax_refs = {
-        "case": case_loader("case", filters=["status = 'done'"]),
+        "case": case_loader("case", filters=[f"status = '{CaseStatus.DONE}'"]),
         "follows": QueryAjaxModelLoader("follows", db, Agreement, fields=["number", "parties"],
                                         order_by=Agreement.signed_on.desc(), page_size=20),
     }
