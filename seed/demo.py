@@ -172,7 +172,8 @@ def _make_record(session: Session, case: Case, step_number: int, requirement: Re
         kind = requirement.document_kind
         title = f"{DOCUMENT_TITLES.get(kind, kind)} {case.title}"
         stored = files.accept(f"{kind}-{case.registration_number.replace('/', '-')}.pdf",
-                              sample_pdf(title, case.registration_number, f"{day:%d-%m-%Y}"), 10 * 1024 * 1024)
+                              sample_pdf(title, case.registration_number, f"{day:%d-%m-%Y}"), 10 * 1024 * 1024,
+                              session=session)
         session.add(Document(case=case, kind=kind, revision=1, title=title,
                              letter_number=f"180/{step_number:02d}/425.014/{day.year}", letter_date=day,
                              created_by=actor, created_at=_at(day, 14), file_name=stored.name,

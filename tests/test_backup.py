@@ -12,8 +12,9 @@ from sqlalchemy import func, select, text, update
 from admin_app import files
 from models import Agreement, Case, Document, db
 from models.document import next_revision
+from seed.sample_files import sample_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = sample_pdf("Surat usulan (pindaian)")  # a real PDF: uploads are parsed, not taken by their first bytes
 
 
 @pytest.fixture()

@@ -7,24 +7,58 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Document, db
+from seed.sample_files import sample_pdf
 from tests.factories import make_case
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+def _image(image_format: str, size=(16, 16)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, image_format)
+    return buffer.getvalue()
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
 
 
-DOCX = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
-XLSX = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
-ODT = _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office:document/>"})
+def _docx() -> bytes:
+    import docx
+
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Draf Kesepakatan Bersama")
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx() -> bytes:
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Nama", "Jabatan"])
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _odt() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")  # first and stored, as ODF asks
+        archive.writestr("content.xml", '<?xml version="1.0"?><office:document-content '
+                         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>', zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", "<manifest:manifest/>", zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+PDF = sample_pdf("Surat usulan kerja sama")
+PNG, JPEG = _image("PNG"), _image("JPEG")
+DOCX, XLSX, ODT = _docx(), _xlsx(), _odt()
 ACCEPTED = {"surat.pdf": PDF, "draf.docx": DOCX, "daftar.xlsx": XLSX, "notulen.odt": ODT, "foto.jpg": JPEG,
             "scan.png": PNG}
 
@@ -113,7 +147,7 @@ def test_a_new_upload_of_the_same_kind_is_the_next_version(app, login_as, users,
     case_id = _case_id(app)
     client = login_as("staff")
     _upload(client, case_id, "draf-1.pdf", PDF)
-    _upload(client, case_id, "draf-2.pdf", PDF + b"% revisi\n")
+    _upload(client, case_id, "draf-2.pdf", sample_pdf("Draf revisi"))
     _upload(client, case_id, "undangan.pdf", PDF, kind="invitation", title="Undangan")
     with app.app_context():
         rows = db.session.execute(select(Document.kind, Document.revision, Document.file_name)
