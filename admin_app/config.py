@@ -22,9 +22,12 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"  # Probolinggo is on WIB
     LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
-    # Login throttling, counted in the database so every worker sees the same count.
+    # Login throttling per account and client address, counted in the database so every worker
+    # sees the same count (models/login_throttle.py).
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    # Reverse proxies in front of the app that set X-Forwarded-For (0: none, the peer is the client).
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
     FLASK_ADMIN_SWATCH = "default"
     # Hard cap of any request; the document size limit itself is a setting (default 20 MB).

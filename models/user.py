@@ -1,6 +1,8 @@
 """Accounts, roles and login attempts."""
 import enum
+import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, Integer, String
@@ -59,7 +61,7 @@ class User(UserMixin, Timestamped, Versioned, db.Model):
         return f"{self.id}:{self.session_generation}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:
@@ -73,8 +75,30 @@ class User(UserMixin, Timestamped, Versioned, db.Model):
         return self.role in {str(role) for role in roles}
 
 
+def hash_password(password: str) -> str:
+    """Every account's hash is made here, with Werkzeug's default method (scrypt in 3.1)."""
+    return generate_password_hash(password)
+
+
+@lru_cache(maxsize=1)
+def unknown_account_hash() -> str:
+    """A hash made like a real one, of a password nobody knows; once per process (the app
+    factory makes it at start, so no login waits for it)."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is the account's; with no such account a dummy hash of the same cost
+    is checked, so an unknown username is not refused faster than a wrong password."""
+    if user is None:
+        check_password_hash(unknown_account_hash(), password)
+        return False
+    return user.check_password(password)
+
+
 class LoginAttempt(db.Model):
-    """Failed and successful logins, shared by all workers, for throttling and audit."""
+    """Every login whose password was checked, failed or successful, for audit
+    (the throttle counts in models/login_throttle.py)."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
