@@ -30,6 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     logging.basicConfig(level=logging.INFO)
 
+    # Security headers first, so the nonce exists (and an http request is redirected when the
+    # panel is served over https) before any other request hook runs.
+    from admin_app import headers
+    headers.init_app(app)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -93,6 +98,8 @@ def _with_driver(url: str) -> str:
 def _select_locale() -> str:
     from flask import current_app, session
     if current_user and getattr(current_user, "is_authenticated", False):
+        if session.get("language") != current_user.language:
+            session["language"] = current_user.language  # what the error pages use without the database
         return current_user.language
     return session.get("language") or current_app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -1,4 +1,4 @@
-"""Login, logout and the session rules of PITFALLS.md (copied cookies, throttling, next=)."""
+"""Login, logout and the session rules of PITFALLS.md (copied cookies, throttling, timing, next=)."""
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -13,16 +13,20 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin_app.extensions import login_manager
 from admin_app.i18n import form_translations
 from models import LoginAttempt, User, db
+from models.login_throttle import clear_failures, reserve_attempt
+from models.user import password_matches, unknown_account_hash
 
 bp = Blueprint("auth", __name__)
 
@@ -43,10 +47,18 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
     app.register_blueprint(bp)
+    unknown_account_hash()  # made now, so the first unknown username costs no more than later ones
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        # Behind a reverse proxy the throttle must key on the client's address, not the proxy's;
+        # without one, X-Forwarded-For is whatever the client typed, so it is trusted only when set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_HOPS"])
 
     @app.before_request
     def _remember_actor():
         # The audit trail and the step history read the acting user from the session info.
+        # The health check and static files write nothing: they must answer without the database.
+        if request.endpoint in ("healthz", "static", "admin.static", "favicon"):
+            return
         db.session.info["actor_id"] = current_user.id if current_user.is_authenticated else None
 
 
@@ -76,12 +88,12 @@ def login_redirect():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _recent_failures(username: str) -> int:
-    since = datetime.now(timezone.utc) - current_app.config["LOGIN_FAILURE_WINDOW"]
-    return db.session.execute(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
-    ).scalar_one()
+REFUSAL = _l("Wrong username or password, or the account is inactive.")
+
+
+def _source_address() -> str:
+    """The client's address (the proxy's X-Forwarded-For only when TRUSTED_PROXY_HOPS says so)."""
+    return (request.remote_addr or "")[:64]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -91,22 +103,33 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
-        if _recent_failures(username) >= current_app.config["LOGIN_MAX_FAILURES"]:
-            flash(_l("Too many failed attempts. Try again in 15 minutes."), "error")
-            return render_template("auth/login.html", form=form), 429
+        username, address = form.username.data.strip().lower(), _source_address()
+        # Counted before the password is checked, and committed at once: of a burst of
+        # simultaneous attempts only the first LOGIN_MAX_FAILURES get a password check.
+        attempt = reserve_attempt(db.session, username, address, current_app.config["LOGIN_MAX_FAILURES"],
+                                  current_app.config["LOGIN_FAILURE_WINDOW"])
+        db.session.commit()
+        if not attempt.allowed:
+            # The same words as a wrong password, known account or not, and when to come back.
+            minutes = attempt.minutes_left()
+            flash(f'{REFUSAL} {ngettext("Try again in %(num)d minute.", "Try again in %(num)d minutes.", minutes)}',
+                  "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(minutes * 60)}
         user = db.session.execute(select(User).where(func.lower(User.username) == username)).scalar_one_or_none()
-        ok = user is not None and user.check_password(form.password.data) and user.active
-        db.session.add(LoginAttempt(username=username, remote_addr=request.remote_addr, succeeded=ok))
+        # An unknown username costs the same hash as a known one: no telling them apart by time.
+        ok = password_matches(user, form.password.data) and user.active
+        db.session.add(LoginAttempt(username=username, remote_addr=address, succeeded=ok))
         if ok:
+            clear_failures(db.session, username, address)
             user.last_login_at = datetime.now(timezone.utc)
             db.session.commit()
             session.clear()  # a fresh session: no fixation of a pre-login session
             session.permanent = True
+            session["language"] = user.language  # what pages read when the database cannot be asked
             login_user(user, remember=False)
             return redirect(safe_next(request.args.get("next")))
         db.session.commit()
-        flash(_l("Wrong username or password, or the account is inactive."), "error")
+        flash(REFUSAL, "error")
         status = 401
     elif request.method == "POST":
         status = 400

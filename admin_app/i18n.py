@@ -16,11 +16,13 @@ class FormTranslations:
 
     _domain = Domain(translation_directories=[TRANSLATIONS_DIR], domain="wtforms")
 
+    # WTForms fills the placeholders itself (`%(max)d`): translate only, never format here
+    # (flask_babel's ngettext always formats with `num` and raised KeyError: 'max').
     def gettext(self, string: str) -> str:
-        return self._domain.gettext(string)
+        return self._domain.get_translations().ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._domain.ngettext(singular, plural, n)
+        return self._domain.get_translations().ungettext(singular, plural, n)
 
 
 form_translations = FormTranslations()

@@ -309,7 +309,8 @@ def _check_seen(previous: Document | None, seen: int | None) -> None:
 
 def issue_letter(session: Session, meeting, kind: str, actor, today: date, settings, max_bytes: int, *,
                  seen: int | None = None, same_number: bool = False, now: datetime | None = None) -> Document:
-    """Generate the `kind` letter of `meeting` and file it as the case's next document version (not committed).
+    """Generate the `kind` letter of `meeting` and file it as the case's next document version (not committed;
+    its file is stored when the session commits, and never if it rolls back).
 
     `seen` is the id of the latest letter of this kind the user was shown on the confirmation page
     (None: none yet), so a second submission of one confirmation (a double click, a second tab) is
@@ -338,7 +339,9 @@ def issue_letter(session: Session, meeting, kind: str, actor, today: date, setti
         number = _number(settings, kind, sequence, today.year, case)
     data = _letter_bytes(session, meeting, kind, number, letter_date, actor)
     _, _, _, stem, title = LETTERS[kind]
-    stored = files.accept(f"{stem}-{case.registration_number.replace('/', '-')}.docx", data, max_bytes)
+    # Staged now, stored when the session commits; a full disk refuses here, before anything is saved.
+    stored = files.accept(f"{stem}-{case.registration_number.replace('/', '-')}.docx", data, max_bytes,
+                          session=session)
     document = Document(case=case, meeting=meeting, kind=kind, revision=next_revision(session, case.id, kind),
                         title=f"{title} {_topic(case)}", letter_number=number, letter_date=letter_date,
                         created_by_id=actor.id, file_name=stored.name, file_size=stored.size,

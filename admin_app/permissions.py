@@ -3,9 +3,14 @@
 One row per screen, one column per role. Letters: l = list and read details,
 c = create, e = edit, d = delete, x = export, a = assign (reassign cases to another case
 worker; models/handover.py checks who may take them). Workflow moves (advance, return, hold)
-are governed by the procedure table in models/workflow.py, not here.
+are governed by the procedure table in models/procedure.py, not here.
 """
+from models.procedure import CASE_WORKERS
 from models.user import Role
+
+# The roles that work cases (assignable, may receive a disposition). The set is defined beside the
+# procedure, which the models check; the search boxes and screens read it from here.
+__all__ = ["ASSIGN", "CASE_WORKERS", "CREATE", "DELETE", "EDIT", "EXPORT", "LIST", "PERMISSIONS", "can"]
 
 LIST, CREATE, EDIT, DELETE, EXPORT, ASSIGN = "l", "c", "e", "d", "x", "a"
 
@@ -24,6 +29,7 @@ _TABLE = {
     "auditlog":    ("lx",    "lx",    "",       "",     ""),
     "user":        ("lced",  "",      "",       "",     ""),
     "setting":     ("le",    "l",     "l",      "",     ""),
+    "loginlock":   ("ld",    "",      "",       "",     ""),  # deleting a row lifts the lock
 }
 
 PERMISSIONS: dict[str, dict[Role, frozenset[str]]] = {

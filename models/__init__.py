@@ -1,6 +1,7 @@
 """Domain models of the cooperation service. Importing this package registers every table."""
 from models.base import Base, db
 from models.user import Role, User, LoginAttempt
+from models.login_throttle import LoginThrottle
 from models.party import Party, PartyKind
 from models.counter import next_number
 from models.case import AgreementType, Case, CaseStatus, StepEvent, StepEventKind
@@ -16,7 +17,8 @@ from models.setting import Setting, Settings, load_settings
 __all__ = [
     "Agreement", "AgreementType", "Attendee", "AuditLog", "Base", "CancelReason", "Case", "CaseStatus", "Complaint",
     "ComplaintChannel", "ComplaintStatus", "Disposition", "Document", "DocumentKind",
-    "HoldReason", "Instruction", "LoginAttempt", "Meeting", "MeetingStatus", "Party", "PartyKind", "Role",
+    "HoldReason", "Instruction", "LoginAttempt", "LoginThrottle", "Meeting", "MeetingStatus", "Party", "PartyKind",
+    "Role",
     "Setting", "Settings", "StepEvent", "StepEventKind", "User", "db", "load_settings",
     "next_number",
 ]

@@ -19,7 +19,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their values after a commit: what a request reports after saving ("KS/2026/0042 is
+# now at step 5") is what it wrote, and needs no second round trip that could fail after the save.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def N_(message: str) -> str:

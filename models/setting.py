@@ -17,6 +17,7 @@ class Settings:
     due_soon_days: int = 7
     complaint_response_days: int = 14
     upload_max_mb: int = 20
+    form_text_max_kb: int = 512     # the text fields of one form together (files count against upload_max_mb)
     expiring_within_days: int = 90
     # Letter numbers: {seq} the yearly sequence, {year}, {case} the registration number.
     letter_number_invitation: str = "005/{seq}/425.014/{year}"

@@ -80,23 +80,63 @@ def live_server(app):
         app.config["WTF_CSRF_ENABLED"] = False
 
 
+# Every page reports a Content-Security-Policy violation as a console error named "CSP violation".
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => console.error(
+    `CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} ${event.sample}`));
+"""
+
+
 @pytest.fixture()
 def page(browser, live_server):
-    """A fresh browser tab (own cookies) that records every request it makes and every script error."""
+    """A fresh browser tab (own cookies) that records every request it makes and every script error.
+
+    The panel's Content-Security-Policy is on, as in production: a test fails at teardown on any
+    CSP violation, script error or console error. Its own error pages (a deliberate 403 or 400)
+    are the only console errors allowed: Chromium logs every document answered with 4xx."""
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta",
                                   viewport={"width": 1366, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    tabs = []
+    context.on("page", lambda opened: _watch(opened, tabs))  # second tabs are watched too
     tab = context.new_page()
-    tab.requests = []
-    tab.failed = []
-    tab.script_errors = []
+    _watch(tab, tabs)
+    yield tab
+    problems = [problem for watched in tabs for problem in _problems(watched)]
+    context.close()
+    assert problems == [], "the browser reported: " + "\n".join(problems)
+
+
+def _watch(tab, tabs: list) -> None:
+    if tab in tabs:
+        return  # already watched
+    tabs.append(tab)
+    tab.requests, tab.failed, tab.script_errors, tab.console_errors, tab.error_documents = [], [], [], [], set()
     tab.on("request", lambda request: tab.requests.append(request.url))
-    tab.on("response", lambda response: response.status >= 400 and tab.failed.append(
-        f"{response.status} {response.request.method} {response.url}"))
+    tab.on("response", lambda response: _record_response(tab, response))
     tab.on("requestfailed", lambda request: tab.failed.append(f"failed {request.url}: {request.failure}"))
     tab.on("pageerror", lambda error: tab.script_errors.append(str(error)))
-    yield tab
-    context.close()
+    tab.on("console", lambda message: message.type == "error" and tab.console_errors.append(message))
+
+
+def _record_response(tab, response) -> None:
+    if response.status >= 400:
+        tab.failed.append(f"{response.status} {response.request.method} {response.url}")
+        if response.request.resource_type == "document":
+            tab.error_documents.add(response.url)
+
+
+def _problems(tab) -> list[str]:
+    """What the tab reported that no working page reports."""
+    problems = [f"script error: {error}" for error in tab.script_errors]
+    for message in tab.console_errors:
+        if (message.text.startswith("Failed to load resource: the server responded with a status of 4")
+                and message.location.get("url") in tab.error_documents):
+            continue  # the error page the test asked for
+        problems.append(f"console error: {message.text} ({message.location.get('url')})")
+    return problems
 
 
 @pytest.fixture()
@@ -435,3 +475,143 @@ def test_an_agreement_saved_with_an_empty_number_takes_the_next_register_number(
     with app.app_context():
         agreement = db.session.execute(select(Agreement)).scalar_one()
         assert (agreement.number, agreement.case_id) == ("KSB/001/425.014/2026", case_id)
+
+
+# -- the Content-Security-Policy ------------------------------------------------------------------
+# Every test above runs with the policy on and fails at teardown on any violation (the `page`
+# fixture); these walk what the stories above do not touch.
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Log in from the login form, whatever the account's dashboard shows."""
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator('form.card button[type="submit"]').click()
+    page.wait_for_url(base_url + "/admin/")
+
+
+def test_the_policy_is_on_and_a_violation_is_caught(users, page, live_server):
+    """The detector itself: a script or handler without this response's nonce is blocked and reported."""
+    response = page.goto(live_server + "/login")
+    policy = response.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy
+    with page.expect_console_message(lambda message: message.text.startswith("CSP violation: script-src-elem")):
+        ran = page.evaluate("""() => { const script = document.createElement('script');
+            script.textContent = 'window.injected = true'; document.head.append(script);
+            return window.injected === true; }""")
+    assert ran is False
+    with page.expect_console_message(lambda message: message.text.startswith("CSP violation: script-src-attr")):
+        page.evaluate("""() => document.body.insertAdjacentHTML('beforeend',
+            '<button id="injected" onclick="window.clicked = true">x</button>')""")
+    page.locator("#injected").click()
+    assert page.evaluate("window.clicked") is None
+    # A nonce is good for one response only.
+    page.reload()
+    assert page.evaluate("document.querySelector('main') !== null")
+    assert re.search(r"'nonce-([^']+)'", page.evaluate("""async () =>
+        (await fetch('/login')).headers.get('content-security-policy')""")).group(1) != nonce
+
+    assert any("CSP violation" in problem for problem in _problems(page))
+    page.console_errors.clear()  # the violations were the point: the fixture's check passes
+
+
+@pytest.mark.parametrize("role", ["kabag", "admin"])
+def test_every_screen_of_the_role_loads_without_a_policy_violation(app, runner, page, live_server, monkeypatch,
+                                                                    role):
+    """Each list the role may see, its create form, the details and edit form of its first row, on the
+    demo data (so the lists have rows, filters, actions and delete buttons); plus a 403 page."""
+    from admin_app.permissions import CREATE, EDIT, LIST, PERMISSIONS
+    from models import Role
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    sign_in(page, live_server, role)
+
+    screens = {screen: rights[Role(role)] for screen, rights in PERMISSIONS.items()}
+    visited = []
+    for screen, letters in screens.items():
+        if LIST not in letters:
+            continue
+        urls = [f"/admin/{screen}/"]
+        response = page.goto(live_server + urls[0])
+        assert response.status == 200, f"{urls[0]}: {response.status}"
+        rows = page.locator("table.model-list")
+        for kind in ("details", "edit") if EDIT in letters else ("details",):
+            first = rows.locator(f'a[href*="/{screen}/{kind}/?id="]').first
+            if first.count():
+                urls.append(first.get_attribute("href"))
+        if CREATE in letters:
+            urls.append(f"/admin/{screen}/new/")
+        for url in urls[1:]:
+            response = page.goto(live_server + url if url.startswith("/") else url)
+            assert response.status == 200, f"{url}: {response.status}"
+        visited += urls
+    assert len(visited) >= (25 if role == "kabag" else 10), visited
+
+    forbidden = next(screen for screen, letters in screens.items() if LIST not in letters)
+    response = page.goto(f"{live_server}/admin/{forbidden}/")
+    assert response.status == 403 and page.locator("#error-message").is_visible()
+    print(f"\n{role}: {len(visited)} screens without a violation")
+
+
+def test_the_handlers_flask_admin_writes_inline_work_under_the_policy(app, users, page, live_server):
+    """Flask-Admin's templates write onclick= handlers, which the policy blocks: the filter menu,
+    "With selected", the delete button's confirmation and "Add" of inline forms still work."""
+    from models import Disposition
+    from tests.factories import make_case
+    with app.app_context():
+        open_case = make_case(current_step=2, title="KSB Terbuka", proposal_number="A/1")
+        make_case(current_step=17, status="done", title="KSB Selesai", proposal_number="A/2")
+        disposition = Disposition(case=open_case, step=2, author_id=users["kabag"], to_user_id=users["staff"],
+                                  instruction="follow_up", note="Segera")
+        db.session.add(disposition)
+        db.session.commit()
+        open_case_id, disposition_id = open_case.id, disposition.id
+    sign_in(page, live_server, "kabag")
+
+    # A list with filters: "Add filter" -> Status -> done -> Apply.
+    page.goto(f"{live_server}/admin/case/")
+    filters = page.locator(".field-filters")
+    filters.locator("xpath=preceding-sibling::a").click()
+    filters.locator("a.filter", has_text=re.compile(r"^Status$")).click()
+    page.locator("#filter_form table.filters select.filter-val").select_option("done", force=True)  # a select2 box
+    page.locator('#filter_form button[type="submit"]').first.click()
+    page.wait_for_url(re.compile(r"flt\d+_"))
+    assert page.locator("table.model-list tbody tr").all_inner_texts()[0].count("KSB Selesai") == 1
+    assert "KSB Terbuka" not in page.locator("table.model-list").inner_text()
+
+    # "With selected" -> Reassign opens the reassignment page for the ticked case.
+    page.goto(f"{live_server}/admin/case/")
+    page.locator(f'input.action-checkbox[value^="{open_case_id}:"]').check()
+    actions = page.locator('.dropdown-menu:has(a[data-fa-onclick*="reassign"])')
+    actions.locator("xpath=preceding-sibling::a").click()
+    actions.locator('a[data-fa-onclick*="reassign"]').click()
+    page.wait_for_load_state()
+    assert page.locator("#reassign-form").is_visible()
+
+    # The delete button asks first: cancelled, nothing happens; confirmed, the row is gone.
+    page.goto(f"{live_server}/admin/disposition/")
+    delete = page.locator(f'form.icon:has(input[name="id"][value="{disposition_id}"]) button')
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/admin/disposition/") and delete.count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        delete.click()
+    assert page.locator(".alert-success").count() == 1
+    with app.app_context():
+        assert db.session.get(Disposition, disposition_id) is None
+
+    # An edit form with inline attendees: "Add" adds one, its remove link (javascript:) removes it.
+    page.goto(f"{live_server}/admin/meeting/new/?case={open_case_id}")
+    inline = page.locator("form.admin-form div.inline-field").first
+    added = inline.locator(":scope > .inline-field-list > .inline-field")
+    before = added.count()
+    inline.locator(':scope > a.btn[id$="-button"]').click()
+    assert added.count() == before + 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    added.last.locator("a.inline-remove-field").click()
+    assert added.count() == before
+    assert page.url.startswith(f"{live_server}/admin/meeting/new/")

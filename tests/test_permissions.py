@@ -7,7 +7,7 @@ as it was; allowed writes must answer with the redirect back to the list and rea
 """
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +25,7 @@ from models import (
     Complaint,
     Disposition,
     Document,
+    LoginThrottle,
     Meeting,
     Party,
     Role,
@@ -141,6 +142,15 @@ def _setup_auditlog(w):
 
 def _setup_user(w):
     return make_user("staff", username="staff2", full_name="Pegawai Kedua", password_hash=_cheap_hash()).id
+
+
+def _setup_loginlock(w):
+    now, window = datetime.now(timezone.utc), timedelta(minutes=15)
+    lock = LoginThrottle(username="admin", remote_addr="203.0.113.9", failures=5, window_ends_at=now + window,
+                         locked_until=now + window, last_attempt_at=now)
+    db.session.add(lock)
+    db.session.flush()
+    return lock.id
 
 
 def _setup_setting(w):
@@ -274,6 +284,14 @@ SPECS: dict[str, Spec] = {
         lambda row, w: {"value": "10"},
         lambda row: row.value == "10",
         lambda row: (row.version, row.value),
+    ),
+    "loginlock": Spec(
+        LoginThrottle, _setup_loginlock,
+        lambda w: {"username": "palsu", "remote_addr": "198.51.100.1", "failures": "0"},
+        LoginThrottle.username == "palsu",
+        lambda row, w: {"username": row.username, "remote_addr": row.remote_addr, "failures": "0"},
+        lambda row: row.failures == 0,
+        lambda row: (row.failures, row.locked_until),
     ),
 }
 SCREENS = tuple(SPECS)

@@ -41,6 +41,27 @@ def test_healthz_answers_503_without_the_database(tmp_path):
     assert response.get_json()["database"] == "unreachable"
 
 
+def test_healthz_names_the_upload_storage_when_files_cannot_be_written(app, tmp_path):
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("x")
+    previous = app.config["UPLOAD_FOLDER"]
+    app.config["UPLOAD_FOLDER"] = str(blocked / "uploads")
+    try:
+        response = app.test_client().get("/healthz")
+    finally:
+        app.config["UPLOAD_FOLDER"] = previous
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "ok", "storage": "not writable"}
+
+
+def test_healthz_answers_a_plain_http_probe_when_the_panel_forces_https(database_url, tmp_path):
+    secure = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url,
+                         "SESSION_COOKIE_SECURE": True, "UPLOAD_FOLDER": str(tmp_path)})
+    client = secure.test_client()
+    assert client.get("/login").status_code == 302  # everything else goes to https
+    assert client.get("/healthz").status_code == 200
+
+
 def _counts(app) -> dict:
     with app.app_context():
         return {model.__name__: db.session.execute(select(func.count()).select_from(model)).scalar_one()

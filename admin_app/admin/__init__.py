@@ -13,6 +13,7 @@ from models import (
     Complaint,
     Disposition,
     Document,
+    LoginThrottle,
     Meeting,
     Party,
     Setting,
@@ -34,11 +35,13 @@ def init_admin(app: Flask) -> Admin:
     from admin_app.admin.records import (
         AuditLogView,
         ComplaintView,
+        LoginLockView,
         PartyView,
         SettingView,
         UserView,
     )
     from admin_app.admin.register import AgreementView
+    from admin_app.headers import csp_nonce
 
     admin = Admin(
         app,
@@ -46,6 +49,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
         theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
         translations_path=os.path.join(app.root_path, "translations"),
+        csp_nonce_generator=csp_nonce,
     )
     cases, reference, records = _l("Cases"), _l("Reference data"), _l("Records")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), category=cases, endpoint="case"))
@@ -59,4 +63,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(SettingView(Setting, db, name=_l("Settings"), category=reference, endpoint="setting"))
     admin.add_view(UserView(User, db, name=_l("Users"), category=records, endpoint="user"))
     admin.add_view(AuditLogView(AuditLog, db, name=_l("Audit log"), category=records, endpoint="auditlog"))
+    admin.add_view(LoginLockView(LoginThrottle, db, name=_l("Login locks"), category=records, endpoint="loginlock"))
     return admin

@@ -7,6 +7,7 @@ errors into plain messages while the details go to the log.
 import csv
 import io
 import logging
+import re
 import tempfile
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -14,8 +15,8 @@ from functools import lru_cache
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
-    g,
     redirect,
     request,
     send_file,
@@ -23,25 +24,29 @@ from flask import (
 )
 from flask_admin.base import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoader
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import typefmt
-from flask_babel import LazyString
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import String, and_, cast, or_, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
-from wtforms import DateTimeField, HiddenField, PasswordField, StringField
+from wtforms import DateField, DateTimeField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from admin_app import permissions
 from admin_app.auth import login_redirect
+from admin_app.errors import database_unreachable
+from admin_app.settings import current_settings
 from admin_app.i18n import form_translations, show_date, show_datetime
 from models import db
-from models.setting import load_settings
 from models.sla import CITY_TIME_ZONE
 
 log = logging.getLogger(__name__)
@@ -64,17 +69,32 @@ def _plain_cell(value, translated: dict):
     return str(value)
 
 
-def current_settings():
-    """The settings, read once per request (list formatters ask for them on every row)."""
-    if "settings" not in g:
-        g.settings = load_settings(db.session)
-    return g.settings
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_csv_cell(value):
+    """A text that a spreadsheet would run as a formula gets a leading apostrophe: shown, not run."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def inert_xlsx_cell(sheet, value):
+    """Texts go in as text cells: openpyxl would store `=HYPERLINK(...)` as a live formula."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 STALE_MESSAGE = _l("This record was changed by someone else after you opened it. "
                    "Reload the page to see the current data; your changes were not saved.")
 INTEGRITY_MESSAGE = _l("The change breaks a rule of the data (a required field is empty, a value "
                        "is already used, or other records still refer to this one). Nothing was changed.")
+UNEXPECTED_MESSAGE = _l("The change could not be completed. Nothing was changed; the details were logged "
+                        "for the administrator.")
 DATABASE_MESSAGE = _l("The database could not complete the change. Nothing was changed; "
                       "the details were logged for the administrator.")
 
@@ -84,6 +104,7 @@ VIEW_VERBS = {
     "create_view": permissions.CREATE, "edit_view": permissions.EDIT,
     "delete_view": permissions.DELETE, "export": permissions.EXPORT,
     "ajax_update": permissions.EDIT, "move_view": permissions.EDIT,
+    "action_view": permissions.LIST,  # each action then needs its own letter (action_verbs)
     "sheet_view": permissions.LIST, "sheet_docx_view": permissions.LIST, "download_view": permissions.LIST,
     # The letter page (GET) only asks; confirming it (POST) takes the number.
     "letter_view": permissions.CREATE, "issue_letter_view": permissions.CREATE,
@@ -98,6 +119,50 @@ FORMATTERS = {  # datetime before date: a datetime is also a date to isinstance(
 }
 
 
+# Ids, pages and offsets beyond these are not rows of ours: answered as "not found", never sent
+# to the database (SQLite raises OverflowError past 2**63, PostgreSQL refuses 'abc' for an integer).
+MAX_PAGE = 100_000
+
+
+def whole_number(value, digits: int = 18) -> int | None:
+    """A typed or posted whole number of at most `digits` ASCII digits; None for anything else
+    ("²".isdigit() is true, but int("²") fails)."""
+    text = "" if value is None else str(value).strip()
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
+
+
+def parse_id(model, value) -> int | str | None:
+    """A linked or posted id as `model`'s primary key, or None when it cannot be one of its rows."""
+    column = sa_inspect(model).primary_key[0]
+    text = "" if value is None else str(value).strip()
+    if column.type.python_type is int:
+        return whole_number(text)
+    return text if 0 < len(text) <= (getattr(column.type, "length", None) or 255) else None
+
+
+class SafeAjaxLoader(QueryAjaxModelLoader):
+    """The related-record search box: a crafted id, offset or limit finds nothing instead of failing."""
+
+    def get_one(self, pk):
+        pk = parse_id(self.model, pk)
+        return None if pk is None else super().get_one(pk)
+
+    def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
+        # Written out rather than inherited: Flask-Admin's `if self.order_by:` raises for an
+        # ordering like `Case.registration_number.desc()` ("Boolean value of this clause").
+        term = (term or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = self.get_query().filter(or_(*(cast(field, String).ilike(f"%{term}%", escape="\\")
+                                              for field in self._cached_fields)))
+        if self.filters:
+            query = query.filter(and_(*(text(f"{self.model.__tablename__.lower()}.{value}")
+                                        for value in self.filters)))
+        if self.order_by is not None:
+            query = query.order_by(self.order_by)
+        offset = min(max(offset or 0, 0), MAX_PAGE)
+        limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), 100)
+        return query.offset(offset).limit(limit).all()
+
+
 def refuse_field(form, name: str, message: str):
     """A rule checked again on the server failed for one field: the message shows at the field
     and at the top of the form, and nothing is saved."""
@@ -105,6 +170,18 @@ def refuse_field(form, name: str, message: str):
     if field is not None:
         field.errors = [*field.errors, message]
     raise ValidationError(message)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def plausible_date(form, field) -> None:
+    """A date of this world's administration: year 9999 or year 1 would overflow the due-date and
+    time-zone arithmetic, and no letter of the section is dated there."""
+    value = field.data
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(gettext("Enter a date between the years %(first)d and %(last)d.",
+                                      first=FIRST_YEAR, last=LAST_YEAR))
 
 
 def _strip(value):
@@ -145,6 +222,9 @@ class PanelForm(BaseForm):
             field_class = unbound_field.field_class
             if issubclass(field_class, DateTimeField) and not issubclass(field_class, CityTimeField):
                 unbound_field.field_class = field_class = _in_city_time(field_class)
+            if issubclass(field_class, (DateField, DateTimeField)) and \
+                    plausible_date not in unbound_field.kwargs.get("validators", ()):
+                unbound_field.kwargs["validators"] = [*unbound_field.kwargs.get("validators", ()), plausible_date]
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 # The unbound field is shared by every form of the class: change it once.
                 kwargs = unbound_field.kwargs
@@ -213,11 +293,12 @@ class SecuredModelView(ModelView):
             return login_redirect()
         if not self.is_accessible():
             abort(403)
-        verb = VIEW_VERBS.get(name)
         if name == "ajax_lookup":  # related-record search serves forms only
             if not (self.can_create or self.can_edit):
                 abort(403)
-        elif verb is not None and not self._allowed(verb):
+            return None
+        verb = VIEW_VERBS.get(name)
+        if verb is None or not self._allowed(verb):  # an endpoint nobody declared is refused
             abort(403)
         return None
 
@@ -232,15 +313,18 @@ class SecuredModelView(ModelView):
         return response or redirect(get_redirect_target() or self.get_url(".index_view"))
 
     def typed_ids(self, ids: list[str]) -> list:
-        """Posted ids converted to the primary key's type; ids that do not convert are dropped."""
-        python_type = sa_inspect(self.model).primary_key[0].type.python_type
-        typed = []
-        for value in ids:
-            try:
-                typed.append(python_type(value))
-            except (TypeError, ValueError):
-                continue
-        return typed
+        """Posted ids converted to the primary key's type; ids that cannot be one of ours are dropped."""
+        return [pk for pk in (parse_id(self.model, value) for value in ids) if pk is not None]
+
+    def get_one(self, id):
+        """The row of a linked or posted id; None (a 404 or "not found") for one that cannot exist."""
+        pk = parse_id(self.model, id)
+        return None if pk is None else super().get_one(str(pk))
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        return view_args
 
     # -- export: the list's own search, filters and sort, fetched in batches -----------------------
     export_batch_size = 500
@@ -262,7 +346,7 @@ class SecuredModelView(ModelView):
             writer = csv.writer(buffer)
             yield "\ufeff"  # lets Excel read the UTF-8 names of Indonesian agencies correctly
             for values in self._export_rows():
-                writer.writerow(["" if value is None else value for value in values])
+                writer.writerow(["" if value is None else inert_csv_cell(value) for value in values])
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
@@ -279,7 +363,7 @@ class SecuredModelView(ModelView):
         workbook = Workbook(write_only=True)  # rows go to disk as they come: memory stays flat
         sheet = workbook.create_sheet(title=str(self.name)[:31])
         for values in self._export_rows():
-            sheet.append(values)
+            sheet.append([inert_xlsx_cell(sheet, value) for value in values])
         spool = tempfile.TemporaryFile()
         workbook.save(spool)
         spool.seek(0)
@@ -297,7 +381,13 @@ class SecuredModelView(ModelView):
                 if value is None or name not in form:
                     continue
                 loader = self._form_ajax_refs.get(name) if self._form_ajax_refs else None
-                form[name].data = loader.get_one(value) if loader and value.isdigit() else value
+                if loader is not None:
+                    value = loader.get_one(value)  # None for an id that is not a row: the box stays empty
+                    if value is None:
+                        continue
+                elif hasattr(form[name], "choices") and value not in {str(c[0]) for c in form[name].choices or ()}:
+                    continue
+                form[name].data = value
         return form
 
     # -- stale forms (two tabs) -------------------------------------------------------------------
@@ -349,11 +439,18 @@ class SecuredModelView(ModelView):
             log.warning("integrity error on %s: %s", self.screen, exc)
             flash(str(INTEGRITY_MESSAGE), "error")
             return True
+        if database_unreachable(exc):
+            raise exc  # the panel's 503 page, rendered without the database
         if isinstance(exc, SQLAlchemyError):
             log.exception("database error on %s", self.screen)
             flash(str(DATABASE_MESSAGE), "error")
             return True
-        return super().handle_view_exception(exc)
+        if current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
+            return super().handle_view_exception(exc)  # the tests see every unexpected error
+        # Flask-Admin would show the exception's text ("Failed to create record. ..."): log it instead.
+        log.exception("unexpected error on %s", self.screen)
+        flash(str(UNEXPECTED_MESSAGE), "error")
+        return True
 
 
 class ReadOnlyModelView(SecuredModelView):

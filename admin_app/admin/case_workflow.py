@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE, current_settings
+from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE, current_settings, whole_number
 from admin_app.i18n import show_date
 from admin_app.labels import explain
 from models import Case, db
@@ -71,7 +71,8 @@ class DueWithinFilter(BaseSQLAFilter):
         super().__init__(Case.due_date, _l("Due within (days)"))
 
     def validate(self, value):
-        return value.isdigit() and int(value) <= 366
+        days = whole_number(value, digits=3)
+        return days is not None and days <= 366
 
     def clean(self, value):
         return int(value)

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,15 @@ from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from admin_app import files, letters, permissions
-from admin_app.admin.base import DATABASE_MESSAGE, ReadOnlyModelView, SecuredModelView, refuse_field
+from admin_app.admin.base import (
+    DATABASE_MESSAGE,
+    ReadOnlyModelView,
+    SafeAjaxLoader,
+    SecuredModelView,
+    parse_id,
+    refuse_field,
+    whole_number,
+)
 from admin_app.admin.case_workflow import (
     DueWithinFilter,
     OverdueFilter,
@@ -65,7 +72,6 @@ from models.case import case_problems
 from models.disposition import mark_done, write_disposition
 from models.document import next_revision
 from models.procedure import (
-    CASE_WORKERS,
     DISPOSITION_ROLES,
     CancelReason,
     Evidence,
@@ -83,19 +89,24 @@ def _changed(model, attribute: str) -> bool:
     return sa_inspect(model).attrs[attribute].history.has_changes()
 
 
-def party_loader(name: str, **filters) -> QueryAjaxModelLoader:
-    return QueryAjaxModelLoader(name, db, Party, fields=["name"], order_by=Party.name, page_size=20, **filters)
+def party_loader(name: str, **filters) -> SafeAjaxLoader:
+    return SafeAjaxLoader(name, db, Party, fields=["name"], order_by=Party.name, page_size=20, **filters)
 
 
-def user_loader(name: str) -> QueryAjaxModelLoader:
-    # Only people who work cases can be assigned one or receive a disposition.
-    workers = ", ".join(f"'{role.value}'" for role in sorted(CASE_WORKERS))
-    return QueryAjaxModelLoader(name, db, User, fields=["full_name", "username"], order_by=User.full_name,
-                                filters=["active = true", f"role IN ({workers})"], page_size=20)
+class CaseWorkerLoader(SafeAjaxLoader):
+    """Only people who work cases can be assigned one or receive a disposition (the server checks
+    the same set again: models.workflow.is_case_worker)."""
+
+    def get_query(self):
+        return super().get_query().filter(User.active.is_(True), User.role.in_(permissions.CASE_WORKERS))
 
 
-def case_loader(name: str, **filters) -> QueryAjaxModelLoader:
-    return QueryAjaxModelLoader(name, db, Case, fields=["registration_number", "title"],
+def user_loader(name: str) -> SafeAjaxLoader:
+    return CaseWorkerLoader(name, db, User, fields=["full_name", "username"], order_by=User.full_name, page_size=20)
+
+
+def case_loader(name: str, **filters) -> SafeAjaxLoader:
+    return SafeAjaxLoader(name, db, Case, fields=["registration_number", "title"],
                                 order_by=Case.registration_number.desc(), page_size=20, **filters)
 
 
@@ -159,16 +170,16 @@ class CaseView(ReassignCases, SecuredModelView):
         "opd": party_loader("opd", filters=["kind = 'opd'"]),
         "assigned_to": user_loader("assigned_to"),
         "previous_case": case_loader("previous_case", filters=["agreement_type = 'KSB'"]),
-        "renews_agreement": QueryAjaxModelLoader("renews_agreement", db, Agreement, fields=["number", "parties"],
+        "renews_agreement": SafeAjaxLoader("renews_agreement", db, Agreement, fields=["number", "parties"],
                                                  order_by=Agreement.valid_until, page_size=20),
     }
 
     def create_form(self, obj=None):
         """`?renews=<agreement>` (the register's Renew button) starts the extension case from the old one."""
         form = super().create_form(obj)
-        renewed = request.args.get("renews", "")
-        if request.method == "GET" and renewed.isdigit():
-            agreement = db.session.get(Agreement, int(renewed))
+        renewed = parse_id(Agreement, request.args.get("renews"))
+        if request.method == "GET" and renewed is not None:
+            agreement = db.session.get(Agreement, renewed)
             if agreement is not None:
                 old = agreement.case
                 form.renews_agreement.data = agreement
@@ -197,8 +208,9 @@ class CaseView(ReassignCases, SecuredModelView):
         plain = []
         for value in ids:
             parts = value.split(":")
-            if len(parts) == 3 and all(part.isdigit() and len(part) < 10 for part in parts):
-                g.seen_rows[int(parts[0])] = (int(parts[1]), int(parts[2]))
+            numbers = [whole_number(part) for part in parts]
+            if len(parts) == 3 and None not in numbers:
+                g.seen_rows[numbers[0]] = (numbers[1], numbers[2])
             plain.append(parts[0])
         return super().typed_ids(plain)
 
@@ -219,8 +231,7 @@ class CaseView(ReassignCases, SecuredModelView):
     def move_view(self):
         """The buttons of the case page: the moves of models/procedure.py MOVES, made from the step
         and version the page showed."""
-        case_id = request.form.get("id", "")
-        case = self.get_one(case_id) if case_id.isdigit() and len(case_id) < 10 else None
+        case = self.get_one(request.form.get("id"))
         if case is None:
             abort(404)
         try:
@@ -232,13 +243,13 @@ class CaseView(ReassignCases, SecuredModelView):
             flash(gettext("This page did not say which step it showed; reload it and try again. "
                           "Nothing was changed."), "error")
             return redirect(self.get_url(".details_view", id=case.id))
-        to_step = request.form.get("to_step", "")
-        if kind is StepEventKind.RETURN and not to_step.isdigit():
+        to_step = whole_number(request.form.get("to_step"), digits=2)
+        if kind is StepEventKind.RETURN and to_step is None:
             flash(gettext("Choose the step to send the case back to."), "error")
             return redirect(self.get_url(".details_view", id=case.id))
         done = run_move(case, workflow.make_move, current_user, kind=kind, seen=seen, today=local_today(),
                         note=request.form.get("note", ""), category=request.form.get("category") or None,
-                        to_step=int(to_step) if to_step.isdigit() and len(to_step) < 3 else None)
+                        to_step=to_step)
         if done:
             flash(gettext("Saved: %(case)s is now at step %(step)s (%(status)s).", case=case.registration_number,
                           step=case.current_step, status=label(CaseStatus, case.status)), "success")
@@ -270,9 +281,8 @@ class CaseView(ReassignCases, SecuredModelView):
 
 def _seen_state(step_text: str, version_text: str) -> tuple[int, int] | None:
     """The (step, version) a page showed, from its hidden fields; None when absent or malformed."""
-    if step_text.isdigit() and version_text.isdigit() and len(step_text) < 3 and len(version_text) < 10:
-        return int(step_text), int(version_text)
-    return None
+    step, version = whole_number(step_text, digits=2), whole_number(version_text, digits=9)
+    return None if step is None or version is None else (step, version)
 
 
 def _reason_label(event: StepEvent) -> str:
@@ -447,7 +457,7 @@ class MeetingView(CaseRecordView):
     def _letter_subject(self, values) -> tuple[Meeting, DocumentKind]:
         """The meeting (through get_one, as the list would show it) and the letter kind a request names."""
         meeting_id, kind = values.get("id", ""), values.get("kind", "")
-        meeting = self.get_one(meeting_id) if meeting_id.isdigit() and len(meeting_id) < 10 else None
+        meeting = self.get_one(meeting_id)
         if meeting is None or kind not in letters.LETTERS:
             abort(404)
         return meeting, DocumentKind(kind)
@@ -488,7 +498,7 @@ class MeetingView(CaseRecordView):
         try:
             document = letters.issue_letter(db.session, meeting, kind, current_user, local_today(), settings,
                                             settings.upload_max_mb * 1024 * 1024,
-                                            seen=int(seen) if seen.isdigit() else None,
+                                            seen=whole_number(seen),
                                             same_number=confirm == "same_number")
             db.session.commit()
         except Refusal as refused:
@@ -546,8 +556,8 @@ class DocumentView(CaseRecordView):
         upload = form.upload.data
         if upload and upload.filename:
             limit = current_settings().upload_max_mb * 1024 * 1024
-            try:
-                stored = files.accept(upload.filename, upload.stream.read(limit + 1), limit)
+            try:  # staged now, stored when the record commits
+                stored = files.accept(upload.filename, upload.stream, limit, session=db.session)
             except files.UploadRefused as refused:
                 raise ValidationError(explain(refused))
             model.file_name, model.file_size = stored.name, stored.size
@@ -559,8 +569,15 @@ class DocumentView(CaseRecordView):
         document = self.get_one(request.args.get("id", ""))
         if document is None or not document.file_sha256:
             abort(404)
-        return send_file(files.path_for(document.file_sha256), as_attachment=True,
-                         download_name=document.file_name, mimetype=document.file_type, max_age=0)
+        try:
+            response = send_file(files.path_for(document.file_sha256), as_attachment=True,
+                                 download_name=document.file_name, mimetype=files.safe_type(document.file_type),
+                                 max_age=0)
+        except FileNotFoundError:
+            log.error("document %s: stored file %s is missing", document.id, document.file_sha256)
+            abort(404)
+        response.headers["X-Content-Type-Options"] = "nosniff"  # the checked type, never sniffed into HTML
+        return response
 
 
 class StepEventView(ReadOnlyModelView):

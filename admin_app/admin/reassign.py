@@ -14,24 +14,9 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE
+from admin_app.admin.base import DATABASE_MESSAGE, STALE_MESSAGE, whole_number
 from admin_app.labels import explain, label
 from models import Case, CaseStatus, Role, User, db, handover
-
-
-def _case_ids(ids) -> list[int]:
-    """Case ids as integers (a list row may carry `id:step:version`); junk and numbers too large
-    for the database's integer (SQLite raises OverflowError) are dropped."""
-    found = []
-    for value in ids:
-        head = value.partition(":")[0] if isinstance(value, str) else value
-        try:
-            number = int(head)
-        except (TypeError, ValueError):
-            continue
-        if 0 < number < 2**31:
-            found.append(number)
-    return found
 
 
 class ReassignCases:
@@ -41,7 +26,7 @@ class ReassignCases:
 
     @action("reassign", _l("Reassign"))
     def action_reassign(self, ids):
-        cases = self.get_query().filter(Case.id.in_(_case_ids(ids))).order_by(Case.registration_number).all()
+        cases = self.get_query().filter(Case.id.in_(ids)).order_by(Case.registration_number).all()
         if not cases:
             flash(gettext("Select the cases to reassign."), "error")
             return None
@@ -55,10 +40,11 @@ class ReassignCases:
     def reassign_view(self):
         """Give the posted cases (re-read through the list's own query) to the chosen case worker."""
         back = get_redirect_target() or self.get_url(".index_view")
-        ids = _case_ids(request.form.getlist("id"))
+        ids = self.typed_ids(request.form.getlist("id"))
         cases = self.get_query().filter(Case.id.in_(ids)).order_by(Case.registration_number).all() if ids else []
         chosen = request.form.get("assignee", "")
-        assignee = db.session.get(User, int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
+        chosen_id = whole_number(chosen)
+        assignee = db.session.get(User, chosen_id) if chosen_id is not None else None
         if not cases:
             flash(gettext("Select the cases to reassign."), "error")
             return redirect(back)

@@ -13,13 +13,14 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings, refuse_field
+from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings, refuse_field, whole_number
 from admin_app.admin.cases import case_loader
 from admin_app.labels import choices, explain, label
 from models import Complaint, ComplaintChannel, ComplaintStatus, Instruction, PartyKind, Role, User, db, handover
-from models.base import Refusal
+from models.base import Refusal, utcnow
 from models.complaint import ANSWERED, is_response_overdue, settle_response
 from models.due_dates import DUE_DATE_SETTINGS, changes_digest, due_date_changes, recompute_due_dates
+from models.login_throttle import LoginThrottle
 from models.setting import parse_setting
 
 CONTACT_LABELS = {"name": _l("Name"), "kind": _l("Kind"), "address": _l("Address"),
@@ -90,9 +91,10 @@ def _optional_id(value):
         return None
     if isinstance(value, int):
         return value
-    if not value.isdigit() or len(value) > 9:  # a huge number overflows SQLite's integer
+    number = whole_number(value)
+    if number is None:
         raise ValueError(value)
-    return int(value)
+    return number
 
 
 class SuccessorField(SelectField):
@@ -233,6 +235,7 @@ SETTING_LABELS = {
     "due_soon_days": _l("Cases due within this many days are 'due soon'"),
     "complaint_response_days": _l("Response target of a complaint (days)"),
     "upload_max_mb": _l("Largest document file (MB)"),
+    "form_text_max_kb": _l("Largest text of one form, all fields together (KB)"),
     "expiring_within_days": _l("Agreements expiring within this many days are 'expiring soon'"),
     "letter_number_invitation": _l("Number pattern of invitations ({seq}, {year}, {case})"),
     "letter_number_memo": _l("Number pattern of Nota Dinas ({seq}, {year}, {case})"),
@@ -297,3 +300,39 @@ class AuditLogView(ReadOnlyModelView):
         f"{field}: {old!r} → {new!r}" for field, (old, new) in (model.changes or {}).items())}
 
 
+class LockedNowFilter(BaseSQLAFilter):
+    """Rows whose lock has not ended yet (the others only count failures, or have expired)."""
+
+    def __init__(self):
+        super().__init__(LoginThrottle.locked_until, _l("Locked now"), options=[("1", _l("Yes"))])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(LoginThrottle.locked_until > utcnow())
+
+    def operation(self):
+        return _l("is")
+
+
+class LoginLockView(SecuredModelView):
+    """Failed logins per account and address (models/login_throttle.py). Deleting a row, or the
+    "Lift lock" action, forgets its failures and so lifts its lock; the audit log records it."""
+
+    screen = "loginlock"
+    column_list = ("username", "remote_addr", "failures", "locked_until", "last_attempt_at")
+    column_labels = {"username": _l("Username"), "remote_addr": _l("IP address"), "failures": _l("Failed attempts"),
+                     "locked_until": _l("Locked until"), "window_ends_at": _l("Failures forgotten at"),
+                     "last_attempt_at": _l("Last attempt")}
+    column_searchable_list = ("username", "remote_addr")
+    column_filters = (LockedNowFilter(), "username", "remote_addr", "last_attempt_at")
+    column_default_sort = ("last_attempt_at", True)
+    column_descriptions = {"username": _l("As typed at the login; it need not be an existing account.")}
+
+    @action("delete", _l("Lift lock"), _l("Lift the lock of the selected accounts at these addresses?"))
+    def action_delete(self, ids):
+        """The bulk delete, named for what it does here; each row is deleted through the ORM (audited)."""
+        rows = self.get_query().filter(LoginThrottle.id.in_(ids)).all()
+        for row in rows:
+            db.session.delete(row)
+        db.session.commit()
+        if rows:
+            flash(ngettext("%(num)d lock was lifted.", "%(num)d locks were lifted.", len(rows)), "success")

@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 from flask import url_for
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -12,7 +11,7 @@ from wtforms.validators import Optional, ValidationError
 
 from admin_app import permissions
 from admin_app.i18n import show_date
-from admin_app.admin.base import SecuredModelView, current_settings
+from admin_app.admin.base import SafeAjaxLoader, SecuredModelView, current_settings
 from admin_app.admin.cases import CASE_LABELS, case_loader
 from models import Agreement, CaseStatus, db
 from models.agreement import agreement_number, agreement_problems
@@ -79,7 +78,7 @@ class AgreementView(SecuredModelView):
                             "validators": [Optional()]}}
     form_ajax_refs = {
         "case": case_loader("case", filters=[f"status = '{CaseStatus.DONE}'"]),
-        "follows": QueryAjaxModelLoader("follows", db, Agreement, fields=["number", "parties"],
+        "follows": SafeAjaxLoader("follows", db, Agreement, fields=["number", "parties"],
                                         order_by=Agreement.signed_on.desc(), page_size=20),
     }
 
