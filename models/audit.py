@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import db, utcnow
+from models.base import as_utc, db, utcnow
 from models.user import User
 
 # Never copied into the trail: secrets, and bookkeeping that changes on every write.
@@ -40,7 +40,9 @@ UNAUDITED_TABLES = {"audit_log", "login_attempt", "counter"}
 
 
 def _plain(value):
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):  # SQLite gives back naive UTC: the same moment, not a change
+        return as_utc(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

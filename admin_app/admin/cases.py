@@ -133,6 +133,8 @@ class CaseView(ReassignCases, SecuredModelView):
     # The list is dense (type code, step number with a short title); the case page says it all.
     column_formatters = {
         "due_date": due_badge,
+        "registration_number": lambda view, context, case, name: Markup('<a href="{}">{}</a>').format(
+            view.get_url(".details_view", id=case.id), case.registration_number),
         "agreement_type": lambda view, context, case, name: Markup('<abbr title="{}">{}</abbr>').format(
             label(AgreementType, case.agreement_type), case.agreement_type),
         "current_step": lambda view, context, case, name: Markup('<span title="{}">{}</span>').format(
@@ -187,6 +189,15 @@ class CaseView(ReassignCases, SecuredModelView):
                 form.title.data = gettext("Extension: %(title)s", title=old.title)
                 form.object.data = old.object
         return form
+
+    def _get_list_extra_args(self):
+        """The overdue list is read by how late: the earliest due date first, unless the user sorts."""
+        view_args = super()._get_list_extra_args()
+        if view_args.sort is None and any(isinstance(self._filters[index], OverdueFilter)
+                                          for index, _, _ in view_args.filters or ()):
+            view_args.sort = [name for name, _ in self._list_columns].index("due_date")
+            view_args.sort_desc = 0
+        return view_args
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -363,6 +374,12 @@ class DispositionView(CaseRecordView):
             refuse_field(form, "to_role", gettext("A disposition can only be addressed to the Kasubbag or the staff."))
         if is_created:
             write_disposition(model, current_user)
+
+    def is_action_allowed(self, name: str) -> bool:
+        # Marking done is for addressees: someone who never receives a disposition is not offered it.
+        if name == "mark_done" and current_user.role not in permissions.CASE_WORKERS:
+            return False
+        return super().is_action_allowed(name)
 
     @action("mark_done", _l("Mark done"), _l("Mark the selected dispositions done?"))
     def action_mark_done(self, ids):

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import PasswordField, SelectField
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings, refuse_field, whole_number
 from admin_app.admin.cases import case_loader
@@ -143,7 +143,8 @@ class UserView(SecuredModelView):
     form_columns = ("username", "full_name", "email", "role", "active", "language", "new_password")
     form_choices = {"role": choices(Role), "language": [("id", "Bahasa Indonesia"), ("en", "English")]}
     form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=200)])}
-    form_args = {"username": {"validators": [Length(min=3, max=64)]},
+    form_args = {"role": {"default": Role.VIEWER.value},  # a new account starts with the least rights
+                 "username": {"validators": [Length(min=3, max=64)]},
                  "email": {"validators": [Optional(), Email()]}}
 
     def on_model_change(self, form, model, is_created):
@@ -159,6 +160,11 @@ class UserView(SecuredModelView):
             model.end_sessions()
         if not is_created:
             self._hand_over(form, model)
+
+    def get_create_form(self):
+        class NewAccountForm(super().get_create_form()):  # a new account cannot be made without one
+            new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=8, max=200)])
+        return NewAccountForm
 
     # -- people leave, cases stay (models/handover.py) ------------------------------------------------
     def get_edit_form(self):
