@@ -10,7 +10,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from models import Case, Document, LoginAttempt, Party, User, db, login_throttle
+from models import Case, LoginAttempt, Party, User, db, login_throttle
 from tests.factories import PASSWORD, make_case, make_document, make_party, make_user
 from tests.helpers import row_version
 

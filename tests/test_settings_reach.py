@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from models import AuditLog, Case, Setting, db
+from models import AuditLog, Case, db
 from tests.factories import make_case
 from tests.helpers import row_version
 

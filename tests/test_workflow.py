@@ -13,7 +13,6 @@ from models.procedure import (
     MOVES,
     PERFORMER,
     REQUIREMENTS,
-    SUPERVISORS,
     CancelReason,
     CaseStatus,
     Evidence,

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import AuditLog, Case, Meeting, db
+from models import AuditLog, Meeting, db
 from models.sla import local_today
 from tests.factories import make_case
 
