@@ -93,13 +93,13 @@ def test_overdue_filter_lists_exactly_the_overdue_cases(app, login_as, users):
         later = case(2)                         # due in 19 days
         db.session.commit()
     client = login_as("kasubbag")
-    assert _listed(client, "flt0_0=1") == {overdue, held_late}
-    assert _listed(client, "flt0_1=7") == {due_today, soon}
-    page = client.get("/admin/case/?flt0_0=1").get_data(as_text=True)
+    assert _listed(client, "flt0_overdue_is=1") == {overdue, held_late}
+    assert _listed(client, "flt0_due_within_days_days=7") == {due_today, soon}
+    page = client.get("/admin/case/?flt0_overdue_is=1").get_data(as_text=True)
     assert page.count("overdue-mark") == 2  # overdue rows are visibly marked
     dashboard = client.get("/admin/").get_data(as_text=True)
-    links = set(re.findall(r'href="(/admin/case/\?flt0_[01]=\d+)"', dashboard))
-    assert links == {"/admin/case/?flt0_0=1", "/admin/case/?flt0_1=7"}  # the dashboard leads to both lists
+    links = set(re.findall(r'href="(/admin/case/\?flt0_(?:overdue_is|due_within_days_days)=\d+)"', dashboard))
+    assert links == {"/admin/case/?flt0_overdue_is=1", "/admin/case/?flt0_due_within_days_days=7"}  # the dashboard leads to both lists
     assert re.search(r'id="overdue-count">\s*2\s*<', dashboard)
     attention = dashboard[dashboard.index('id="attention"'):]
     assert overdue in attention and held_late in attention and soon in attention and later not in attention
@@ -141,7 +141,7 @@ def test_the_clock_stands_still_on_hold(app, login_as, users):
                          held_since=today - timedelta(days=2), proposal_number="H/2").registration_number
         db.session.commit()
     client = login_as("kasubbag")
-    assert _listed(client, "flt0_0=1") == {late}
+    assert _listed(client, "flt0_overdue_is=1") == {late}
     page = client.get("/admin/case/").get_data(as_text=True)
     row = page[page.index(waiting):page.index("</tr>", page.index(waiting))]
     assert "6 days left" in row

@@ -246,7 +246,7 @@ def test_the_administrator_sees_the_locks_and_lifts_one(app, users, login_as):
     admin = login_as("admin")
     page = admin.get("/admin/loginlock/").get_data(as_text=True)
     assert "kabag" in page and "203.0.113.50" in page and "192.0.2.7" in page
-    locked_only = admin.get("/admin/loginlock/?flt0_0=1").get_data(as_text=True)
+    locked_only = admin.get("/admin/loginlock/?flt0_locked_now_is=1").get_data(as_text=True)
     assert "203.0.113.50" in locked_only and "192.0.2.7" not in locked_only
 
     with app.app_context():

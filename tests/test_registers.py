@@ -75,7 +75,7 @@ def test_the_validity_filters_list_exactly_the_right_agreements(app, login_as, u
                                      valid_from=start, valid_until=end, parties="Para pihak"))
         db.session.commit()
     client = login_as("kasubbag")
-    listed = lambda value: _numbers(client.get(f"/admin/agreement/?flt0_0={value}").get_data(as_text=True))
+    listed = lambda value: _numbers(client.get(f"/admin/agreement/?flt0_validity_is={value}").get_data(as_text=True))
     assert listed("active") == {"KSB/002/425.014/2026", "KSB/003/425.014/2026", "KSB/004/425.014/2026"}
     assert listed("expired") == {"KSB/001/425.014/2026"}
     assert listed("expiring") == {"KSB/002/425.014/2026", "KSB/003/425.014/2026"}
@@ -121,7 +121,7 @@ def test_complaints_past_their_response_target_are_flagged_and_filtered(app, log
         _complaint(complainant="Baru masuk", received_at=now - timedelta(days=2))
         db.session.commit()
     client = login_as("kasubbag")
-    page = client.get("/admin/complaint/?flt0_0=1").get_data(as_text=True)
+    page = client.get("/admin/complaint/?flt0_response_overdue_is=1").get_data(as_text=True)
     assert "Lama belum dijawab" in page and "Lama sudah dijawab" not in page and "Baru masuk" not in page
     assert page.count("response overdue") == 1
 
@@ -150,7 +150,7 @@ def test_csv_and_xlsx_exports_hold_exactly_the_filtered_rows(app, login_as, user
         db.session.commit()
         pks = set(db.session.execute(select(Case.registration_number).where(Case.agreement_type == "PKS")).scalars())
     client = login_as("kasubbag")
-    flt = "flt0_2=PKS"  # the third filter: agreement type equals
+    flt = "flt0_type_equals=PKS"
     listed = set(re.findall(r"KS/\d{4}/\d{4}", client.get(f"/admin/case/?{flt}").get_data(as_text=True)))
     assert listed == pks
     response = client.get(f"/admin/case/export/csv/?{flt}")

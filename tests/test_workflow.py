@@ -449,7 +449,7 @@ def test_a_supervisor_closes_a_case_without_an_agreement_and_it_leaves_every_ove
     with app.app_context():
         number = db.session.get(Case, late).registration_number
     assert number in kabag.get("/admin/case/").get_data(as_text=True)
-    assert number not in kabag.get("/admin/case/?flt0_0=1").get_data(as_text=True)
+    assert number not in kabag.get("/admin/case/?flt0_overdue_is=1").get_data(as_text=True)
     page = kabag.get(f"/admin/case/details/?id={late}").get_data(as_text=True)
     assert 'name="move"' not in page and "Cancelled because" in page
 

@@ -27,7 +27,7 @@ def test_the_overdue_list_puts_the_latest_first(app, login_as, users):
         middle = make_case(received_date=today - timedelta(days=40), proposal_number="O/3")
         db.session.commit()
         order = [very.registration_number, middle.registration_number, slight.registration_number]
-    page = login_as("kasubbag").get("/admin/case/?flt0_0=1").get_data(as_text=True)
+    page = login_as("kasubbag").get("/admin/case/?flt0_overdue_is=1").get_data(as_text=True)
     shown = [n for n in re.findall(r">(KS/2026/\d{4})</a>", page)]
     assert shown == order
 

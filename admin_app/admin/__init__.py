@@ -24,13 +24,13 @@ from models import (
 
 
 def init_admin(app: Flask) -> Admin:
-    from admin_app.admin.cases import (
-        CaseView,
+    from admin_app.admin.case_records import (
         DispositionView,
         DocumentView,
         MeetingView,
         StepEventView,
     )
+    from admin_app.admin.cases import CaseView
     from admin_app.admin.dashboard import DashboardView
     from admin_app.admin.records import (
         AuditLogView,

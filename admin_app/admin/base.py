@@ -257,6 +257,15 @@ class SecuredModelView(ModelView):
     column_formatters_export: dict = {}  # exports carry values, not the badges and links of the screens
     form_excluded_columns = ("version", "created_at", "updated_at")
     column_export_exclude_list = ("version",)
+    # Links name a filter (`flt0_overdue_is=1`), never its position in the list of filters.
+    named_filter_urls = True
+
+    def get_filter_arg(self, index, flt) -> str:
+        """The filter's English name and operation, whatever the user's language: links and bookmarks
+        keep working across a language switch (Flask-Admin slugs the translated name)."""
+        original = lambda text: str(getattr(text, "_args", (text,))[0])
+        name = f"{original(flt.name)} {original(flt.operation())}".lower()
+        return re.sub(r"\s+", "_", re.sub(r"[^\w\s]", "", name)).strip("_")
 
     # -- permissions --------------------------------------------------------------------------
     def _allowed(self, verb: str) -> bool:
