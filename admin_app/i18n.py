@@ -3,7 +3,7 @@ import os
 from datetime import date, datetime
 
 from flask import Flask, abort, redirect, request, session
-from flask_babel import Domain, format_date, format_datetime
+from flask_babel import Domain, format_date, format_datetime, format_decimal
 from flask_login import current_user
 
 from models import User, db
@@ -40,7 +40,15 @@ def show_datetime(value: datetime | None) -> str:
     return format_datetime(value, "d MMM yyyy HH.mm")
 
 
+def show_number(value, digits: int = 1) -> str:
+    """`1,8` in Indonesian, `1.8` in English; whole numbers without decimals (`1.250`)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0" + ("." + "#" * digits if digits else ""))
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["show_number"] = show_number
     app.jinja_env.filters["show_date"] = show_date
     app.jinja_env.filters["show_datetime"] = show_datetime
 

@@ -28,6 +28,7 @@ from admin_app.admin.case_workflow import (
     report_moved,
     run_move,
 )
+from admin_app.admin.case_papers import CasePapers
 from admin_app.admin.reassign import ReassignCases
 from admin_app.labels import (
     choices,
@@ -106,7 +107,7 @@ CASE_LABELS = {
 }
 
 
-class CaseView(ReassignCases, SecuredModelView):
+class CaseView(CasePapers, ReassignCases, SecuredModelView):
     screen = "case"
     action_verbs = {"advance": permissions.EDIT, "reassign": permissions.ASSIGN}
     details_template = "admin/case_details.html"
