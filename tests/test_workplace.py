@@ -62,3 +62,20 @@ def test_saving_a_meeting_unchanged_writes_no_time_change_to_the_audit_log(app, 
         rows = db.session.execute(select(AuditLog).where(AuditLog.table_name == "meeting",
                                                          AuditLog.action == "update")).scalars().all()
         assert all("scheduled_at" not in (row.changes or {}) for row in rows)
+
+
+def test_list_filters_stay_while_the_user_works_and_clear_on_the_list(app, login_as, users):
+    client = login_as("kasubbag")
+    filtered = "/admin/case/?flt0_overdue_is=1&search=pariwisata"
+    assert client.get(filtered).status_code == 200
+    # Back to the list from another page (the menu, a case page): the list as the user left it.
+    back = client.get("/admin/case/", headers={"Referer": "http://localhost/admin/"})
+    assert back.status_code == 302
+    assert back.headers["Location"].endswith("/admin/case/?flt0_overdue_is=1&search=pariwisata")
+    # Each list remembers its own; another list is untouched.
+    assert client.get("/admin/meeting/", headers={"Referer": "http://localhost/admin/"}).status_code == 200
+    # Removing the filters on the list itself shows it plain, and it stays plain.
+    assert client.get("/admin/case/", headers={"Referer": "http://localhost" + filtered}).status_code == 200
+    assert client.get("/admin/case/", headers={"Referer": "http://localhost/admin/"}).status_code == 200
+    # Another user's session has nothing of it.
+    assert login_as("staff").get("/admin/case/", headers={"Referer": "http://localhost/admin/"}).status_code == 200

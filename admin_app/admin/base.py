@@ -11,6 +11,7 @@ import re
 import tempfile
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Response,
@@ -20,6 +21,7 @@ from flask import (
     redirect,
     request,
     send_file,
+    session,
     stream_with_context,
 )
 from flask_admin.base import expose
@@ -309,6 +311,8 @@ class SecuredModelView(ModelView):
         verb = VIEW_VERBS.get(name)
         if verb is None or not self._allowed(verb):  # an endpoint nobody declared is refused
             abort(403)
+        if name == "index_view":
+            return self.remembered_list()
         return None
 
     @expose("/action/", methods=("POST",))
@@ -460,6 +464,30 @@ class SecuredModelView(ModelView):
         log.exception("unexpected error on %s", self.screen)
         flash(str(UNEXPECTED_MESSAGE), "error")
         return True
+
+
+    # -- the list as the user left it -----------------------------------------------------------------
+    LIST_ARGS = re.compile(r"^(flt\d+_\w+|search|sort|desc|page_size)$")
+
+    def remembered_list(self):
+        """Filters, search and sort stay while the user works (per session): a list opened from
+        another page (the menu, a case page) comes back as the user last set it. Clearing them on
+        the list itself, or opening the list by its address alone, shows it plain."""
+        key = f"list:{self.endpoint}"
+        if request.method != "GET":
+            return None
+        chosen = [(k, v) for k, v in request.args.items(multi=True) if self.LIST_ARGS.match(k)]
+        if chosen:
+            session[key] = chosen
+            return None
+        came_from = urlsplit(request.referrer or "")
+        if came_from.path == request.path or not came_from.path:
+            session.pop(key, None)
+            return None
+        saved = session.get(key)
+        if not saved or request.args:
+            return None
+        return redirect(f"{request.path}?{urlencode(saved)}")
 
 
 class ReadOnlyModelView(SecuredModelView):
