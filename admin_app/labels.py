@@ -1,5 +1,5 @@
 """Display labels of the stored codes, one place for lists, filters, forms and exports."""
-from flask_babel import LazyString, get_locale, gettext
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -61,6 +61,34 @@ LABELS = {
 }
 
 
+# The words letters and sheets write where the panel's short labels would not do (gettext under
+# force_locale("id") gives the Indonesian: admin_app/letters.py).
+ROLE_TITLES = {Role.KABAG: _l("Head of the Government Section"),
+               Role.KASUBBAG: _l("Head of the Cooperation Sub-section"),
+               Role.STAFF: _l("Staff of the Cooperation Sub-section"),
+               Role.ADMIN: _l("IT administrator"), Role.VIEWER: _l("Viewer")}
+AGREEMENT_NAMES = {AgreementType.KSB: _l("Joint agreement"), AgreementType.PKS: _l("Cooperation agreement")}
+
+
+def role_title(role) -> str:
+    """A role as a letter names the office: `Kepala Bagian Pemerintahan`; an unknown code as itself."""
+    return _named(ROLE_TITLES, Role, role)
+
+
+def agreement_name(kind) -> str:
+    """The long name of an agreement type: `Kesepakatan Bersama`; an unknown code as itself."""
+    return _named(AGREEMENT_NAMES, AgreementType, kind)
+
+
+def _named(names: dict, enum_cls, value) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(names[enum_cls(value)])
+    except (ValueError, KeyError):
+        return str(value)
+
+
 def requirement_label(requirement) -> str:
     """A requirement (or its key, as a refusal carries it) in the user's language."""
     if isinstance(requirement, str):
@@ -94,10 +122,19 @@ def label(enum_cls, value) -> str:
         return str(value)
 
 
+def reason_label(kind, reason) -> str:
+    """The hold or cancel reason a step event of `kind` carries, in words; nothing for other moves."""
+    if kind == StepEventKind.HOLD:
+        return label(HoldReason, reason)
+    if kind == StepEventKind.CANCEL:
+        return label(CancelReason, reason)
+    return ""
+
+
 def step_title(number: int) -> str:
-    """`5. Menerima draf dan mendisposisi` in Indonesian, the English title otherwise."""
+    """`5. Menerima draf dan mendisposisi` in Indonesian, `5. Receive the draft and write a disposition` in English."""
     step = STEPS[number - 1]
-    return f"{step.number}. {step.title_en if str(get_locale()) == 'en' else step.title_id}"
+    return f"{step.number}. {gettext(step.title)}"
 
 
 def step_choices() -> list[tuple[int, LazyString]]:

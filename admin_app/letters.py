@@ -1,69 +1,82 @@
 """Letters as DOCX: the meeting invitation, the Nota Dinas of a meeting's results and the lembar disposisi.
 
-The letters themselves are pure functions over model objects and plain values (no request, no
-app context, no OS locale): each fills one template of letter_templates/ (Word files with
-docxtpl/Jinja tags, built by letter_templates/build.py) and returns the .docx bytes. The last
-section issues a letter: when it may be generated, its official number (taken only on
-confirmation, kept when a changed meeting's letter is regenerated), the stored file.
-Dates are written the Indonesian way, "24 November 2026"; times are local (WIB), "09.00".
+Each letter fills one template of letter_templates/: ordinary Word files, the source of the
+letters' layout and fixed wording, which staff edit in Word or LibreOffice (keep every tag whole).
+docxtpl fills their Jinja tags: `{{ nama }}` prints a value, `{%p for ... %}` / `{%p endfor %}`
+on a paragraph of their own repeat the paragraphs between them.
+
+Tags of every template: nomor, tanggal_surat, nomor_registrasi, jenis (KSB|PKS), jenis_panjang
+(Kesepakatan Bersama), judul (the case title), topik (the title without a leading KSB/PKS), objek,
+mitra (counterparty), opd, nomor_usulan, tanggal_usulan, tanggal_terima. undangan.docx and
+nota_dinas.docx add hari, tanggal_rapat, pukul (HH.MM, WIB), tempat, acara, nama_penanda_tangan,
+jabatan_penanda_tangan; nota_dinas.docx also hadir (nama, jabatan, instansi) and hasil_rapat (lines).
+lembar_disposisi.docx adds sifat, tahap, kepada, batas_waktu, instruksi (kotak, label), catatan,
+tanggal_disposisi, pengirim, jabatan_pengirim.
+
+Letters are written in Indonesian whatever the user's language, and are made inside a request or
+app context: dates come from Babel ("Selasa", "24 November 2026"), times are local (WIB, "09.00"),
+and the words (instructions, role titles, agreement names, step titles) from the gettext catalogue
+under force_locale("id"), the same strings the panel shows (admin_app/labels.py). The last section
+issues a letter: when it may be generated, its official number (taken only on confirmation, kept
+when a changed meeting's letter is regenerated), the stored file; and files the step-4 disposition
+sheet printed from a case.
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from babel.dates import format_date
 from docxtpl import DocxTemplate
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app import files
+from admin_app.labels import agreement_name, label, role_title, step_title
 from models.base import N_, Refusal, as_utc, utcnow
 from models.counter import next_number, peek_number
-from models.disposition import Instruction
+from models.disposition import Disposition, Instruction
 from models.document import Document, DocumentKind, next_revision
 from models.meeting import MeetingStatus
+from models.procedure import DISPOSITION_SHEET, STEPS
 from models.procedure import step as workflow_step
 from models.sla import CITY_TIME_ZONE
 from models.user import User
-from models.workflow import meeting_is_held, require_open_case
+from models.workflow import meeting_is_held, require_open_case, rework_since
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "letter_templates"
+LETTER_LOCALE = "id"
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")  # date.weekday() order
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
-
-AGREEMENT_NAMES = {"KSB": "Kesepakatan Bersama", "PKS": "Perjanjian Kerja Sama"}
-
-# The Indonesian words of the sheet, in the order of the Instruction enum (the panel's order).
-INSTRUCTION_LABELS = {
-    Instruction.APPROVE.value: "Setujui",
-    Instruction.STUDY.value: "Pelajari",
-    Instruction.FOLLOW_UP.value: "Tindak lanjuti",
-    Instruction.PREPARE_MEETING.value: "Siapkan rapat",
-    Instruction.COORDINATE.value: "Koordinasikan",
-    Instruction.FOR_INFORMATION.value: "Untuk diketahui",
-    Instruction.FILE.value: "Arsipkan",
-}
 CHECKED, UNCHECKED = "\u2611", "\u2610"  # ☑ ☐
+BLANK = "." * 36  # a line to write on by hand
 
-# Role codes as the section writes them on paper.
-ROLE_TITLES = {
-    "kabag": "Kepala Bagian Pemerintahan",
-    "kasubbag": "Kepala Subbagian Kerja Sama",
-    "staff": "Staf Subbagian Kerja Sama",
-    "admin": "Administrator TI",
-    "viewer": "Pemantau",
-}
+# The step that forwards the draft with a disposition sheet (4), and the one whose disposition is
+# written on that sheet (5): read from the procedure, not numbered here.
+SHEET_STEP = next(s for s in STEPS if DISPOSITION_SHEET in s.requires)
+DISPOSING_STEP = workflow_step(SHEET_STEP.number + 1)
 
-NO_MINUTES = "Notulen rapat belum diisi."
+URGENT, ORDINARY = _l("Urgent"), _l("Ordinary")  # the sheet's "Sifat"
+NO_MINUTES = _l("The minutes of the meeting have not been written yet.")
+ON_BEHALF = _l("On behalf of the City Secretary")
 
 # Characters XML 1.0 cannot hold (pasted control characters would make the file unreadable).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def in_indonesian(function):
+    """Runs `function` with the catalogue's Indonesian, whatever the user's language."""
+    @functools.wraps(function)
+    def indonesian(*args, **kwargs):
+        with force_locale(LETTER_LOCALE):
+            return function(*args, **kwargs)
+    return indonesian
 
 
 # ---------------------------------------------------------------- dates and text
@@ -72,14 +85,14 @@ def indonesian_date(value: date | datetime) -> str:
     """`24 November 2026`; a datetime is first put in the city's time (WIB)."""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return format_date(value, "d MMMM y", locale=LETTER_LOCALE)
 
 
 def indonesian_day(value: date | datetime) -> str:
     """`Selasa` for 24 November 2026."""
     if isinstance(value, datetime):
         value = local_time(value).date()
-    return DAYS[value.weekday()]
+    return format_date(value, "EEEE", locale=LETTER_LOCALE)
 
 
 def local_time(value: datetime) -> datetime:
@@ -114,7 +127,7 @@ def _case_context(case) -> dict:
     return {
         "nomor_registrasi": _text(case.registration_number),
         "jenis": kind,
-        "jenis_panjang": AGREEMENT_NAMES.get(kind, kind),
+        "jenis_panjang": agreement_name(kind),
         "judul": _text(case.title),
         "topik": _topic(case),
         "objek": _text(case.object),
@@ -129,9 +142,9 @@ def _case_context(case) -> dict:
 def _meeting_context(case, meeting) -> dict:
     at = local_time(meeting.scheduled_at)
     # The memo's sentence ends after the agenda: no "..KSB.." with a period of its own.
-    agenda = _text(meeting.agenda).rstrip(".").rstrip() or (
-        f"Pembahasan rancangan {AGREEMENT_NAMES.get(case.agreement_type, case.agreement_type)} "
-        f"tentang {_topic(case)}")
+    agenda = _text(meeting.agenda).rstrip(".").rstrip() or gettext(
+        "Discussion of the draft %(agreement)s on %(topic)s",
+        agreement=agreement_name(case.agreement_type), topic=_topic(case))
     return {
         "hari": indonesian_day(at),
         "tanggal_rapat": indonesian_date(at),
@@ -152,6 +165,7 @@ def _render(template: str, context: dict) -> bytes:
 
 # ---------------------------------------------------------------- the letters
 
+@in_indonesian
 def invitation_docx(case, meeting, number: str, signer_name: str, signer_title: str, today: date) -> bytes:
     """Surat undangan rapat pembahasan KSB/PKS to the OPD, the counterparty and the TKKSD.
 
@@ -163,6 +177,7 @@ def invitation_docx(case, meeting, number: str, signer_name: str, signer_title: 
     return _render("undangan.docx", context)
 
 
+@in_indonesian
 def memo_docx(case, meeting, number: str, signer_name: str, signer_title: str, today: date) -> bytes:
     """Nota Dinas from the Kasubbag Kerja Sama to the Kabag Pemerintahan on a held meeting:
     when and where, who was present (numbered, with position and organisation), the minutes."""
@@ -170,49 +185,102 @@ def memo_docx(case, meeting, number: str, signer_name: str, signer_title: str, t
                for a in meeting.attendees if a.present]
     context = {**_case_context(case), **_meeting_context(case, meeting),
                "nomor": _text(number), "tanggal_surat": indonesian_date(today),
-               "hadir": present, "hasil_rapat": _lines(meeting.minutes) or [NO_MINUTES],
+               "hadir": present, "hasil_rapat": _lines(meeting.minutes) or [str(NO_MINUTES)],
                "nama_penanda_tangan": _text(signer_name), "jabatan_penanda_tangan": _text(signer_title)}
     return _render("nota_dinas.docx", context)
 
 
-def disposition_sheet_docx(disposition, today: date) -> bytes:
-    """The lembar disposisi of admin/disposition_sheet.html as a Word file.
+# -- the lembar disposisi: of one disposition, or printed from the case at step 4 -------------------------
+def _step_text(number) -> str:
+    try:
+        workflow_step(number)
+    except KeyError:
+        return _text(number)
+    return step_title(number)
 
-    Dated with the day the disposition was written (WIB); `today` stands in for a disposition
-    not yet saved.
+
+@in_indonesian
+def sheet_context(case, disposition: Disposition | None, today: date) -> dict:
+    """The words of a lembar disposisi, for lembar_disposisi.docx and admin/disposition_sheet.html alike.
+
+    The header comes from the case. The disposition part comes from `disposition` (dated the day it
+    was written, WIB; `today` stands in for one not yet saved); without one it is left blank for the
+    Kabag to write on by hand, under the title of the role that disposes at step 5.
     """
-    case = disposition.case
+    chosen = disposition.instruction if disposition is not None else None
+    context = {**_case_context(case), "instruksi": [
+        {"kotak": CHECKED if member.value == chosen else UNCHECKED, "label": label(Instruction, member),
+         "dipilih": member.value == chosen} for member in Instruction]}
+    if disposition is None:
+        return {**context, "sifat": "", "tahap": _step_text(case.current_step), "kepada": "",
+                "batas_waktu": "", "catatan": "", "tanggal_disposisi": BLANK, "pengirim": BLANK,
+                "jabatan_pengirim": role_title(DISPOSING_STEP.role)}
     addressee = " / ".join(part for part in (
         _text(disposition.to_user.full_name) if disposition.to_user else "",
-        ROLE_TITLES.get(disposition.to_role, _text(disposition.to_role)) if disposition.to_role else "",
+        role_title(disposition.to_role) if disposition.to_role else "",
     ) if part)
     author = disposition.author
-    try:
-        step = f"{disposition.step}. {workflow_step(disposition.step).title_id}"
-    except (KeyError, TypeError):
-        step = _text(disposition.step)
-    context = {
-        **_case_context(case),
-        "sifat": "Segera" if disposition.due_date else "Biasa",
-        "tahap": step,
+    return {
+        **context,
+        "sifat": str(URGENT if disposition.due_date else ORDINARY),
+        "tahap": _step_text(disposition.step),
         "kepada": addressee,
         "batas_waktu": indonesian_date(disposition.due_date) if disposition.due_date else "—",
-        "instruksi": [{"kotak": CHECKED if code == disposition.instruction else UNCHECKED, "label": label}
-                      for code, label in INSTRUCTION_LABELS.items()],
         "catatan": _text(disposition.note),
         "tanggal_disposisi": indonesian_date(disposition.created_at or today),
         "pengirim": _text(author.full_name) if author else "",
-        "jabatan_pengirim": ROLE_TITLES.get(author.role, _text(author.role)).upper() if author else "",
+        # The template prints it in capitals (the run's "all caps"), as a signature block does.
+        "jabatan_pengirim": role_title(author.role) if author else "",
     }
-    return _render("lembar_disposisi.docx", context)
+
+
+def disposition_sheet_docx(disposition, today: date) -> bytes:
+    """The lembar disposisi of one disposition as a Word file (admin/disposition_sheet.html on paper)."""
+    return _render("lembar_disposisi.docx", sheet_context(disposition.case, disposition, today))
+
+
+def sheet_disposition(session: Session, case) -> Disposition | None:
+    """The disposition written on the case's step-4 sheet: the latest one written at step 5 since the
+    case last went back to step 5 or earlier (an older one answered an earlier sheet)."""
+    since = rework_since(session, case, DISPOSING_STEP.number)
+    query = select(Disposition).where(Disposition.case_id == case.id, Disposition.step == DISPOSING_STEP.number)
+    if since is not None:
+        query = query.where(Disposition.created_at > since)
+    return session.execute(query.order_by(Disposition.created_at.desc(), Disposition.id.desc())
+                           .limit(1)).scalars().first()
+
+
+def case_sheet_docx(session: Session, case, today: date) -> bytes:
+    """The case's step-4 lembar disposisi as a Word file: blank below the header until step 5's
+    disposition is written, then with it."""
+    return _render("lembar_disposisi.docx", sheet_context(case, sheet_disposition(session, case), today))
+
+
+def sheet_file_name(case) -> str:
+    return f"lembar-disposisi-{case.registration_number.replace('/', '-')}.docx"
+
+
+@in_indonesian
+def file_disposition_sheet(session: Session, case, actor, today: date, max_bytes: int) -> Document:
+    """File the case's step-4 sheet (as case_sheet_docx makes it now) as the case's next version of
+    the disposition-sheet document: the evidence step 4 asks for. Not committed; the file is stored
+    when the session commits. Raises a Refusal for a closed case or a file that cannot be stored."""
+    require_open_case(case)
+    stored = files.accept(sheet_file_name(case), case_sheet_docx(session, case, today), max_bytes, session=session)
+    kind = DocumentKind.DISPOSITION_SHEET
+    document = Document(case=case, kind=kind, revision=next_revision(session, case.id, kind),
+                        title=f"{label(DocumentKind, kind)} {_topic(case)}", letter_date=today,
+                        created_by_id=actor.id, file_name=stored.name, file_size=stored.size,
+                        file_type=stored.type, file_sha256=stored.sha256)
+    session.add(document)
+    return document
 
 
 # -- issuing a letter: checked, confirmed, numbered, stored, filed as the case's next document version --
 LETTERS = {
-    # kind: (render, signing role, signer's title, file stem, title)
-    DocumentKind.INVITATION: (invitation_docx, "kabag", "a.n. SEKRETARIS DAERAH\nKepala Bagian Pemerintahan",
-                              "undangan", "Undangan rapat pembahasan"),
-    DocumentKind.MEMO: (memo_docx, "kasubbag", "Kepala Subbagian Kerja Sama", "nota-dinas", "Nota Dinas hasil rapat"),
+    # kind: (render, signing role, signed on behalf of the City Secretary, file stem, title)
+    DocumentKind.INVITATION: (invitation_docx, "kabag", True, "undangan", _l("Invitation to the discussion meeting")),
+    DocumentKind.MEMO: (memo_docx, "kasubbag", False, "nota-dinas", _l("Nota Dinas of the meeting's results")),
 }
 
 
@@ -269,10 +337,14 @@ def preview_number(session: Session, meeting, kind: str, today: date, settings) 
 
 
 def _letter_bytes(session: Session, meeting, kind: str, number: str, letter_date: date, actor) -> bytes:
-    render, signing_role, signer_title, _, _ = LETTERS[kind]
+    render, signing_role, on_behalf, _, _ = LETTERS[kind]
     signer = session.execute(select(User).where(User.role == signing_role, User.active.is_(True))
                              .order_by(User.id)).scalars().first() or actor
-    return render(meeting.case, meeting, number, signer.full_name, signer_title, letter_date)
+    with force_locale(LETTER_LOCALE):
+        title = role_title(signing_role)
+        if on_behalf:
+            title = f"{ON_BEHALF}\n{title}"
+    return render(meeting.case, meeting, number, signer.full_name, title, letter_date)
 
 
 def _same_letter(one: bytes, other: bytes) -> bool:
@@ -339,6 +411,8 @@ def issue_letter(session: Session, meeting, kind: str, actor, today: date, setti
         number = _number(settings, kind, sequence, today.year, case)
     data = _letter_bytes(session, meeting, kind, number, letter_date, actor)
     _, _, _, stem, title = LETTERS[kind]
+    with force_locale(LETTER_LOCALE):
+        title = str(title)
     # Staged now, stored when the session commits; a full disk refuses here, before anything is saved.
     stored = files.accept(f"{stem}-{case.registration_number.replace('/', '-')}.docx", data, max_bytes,
                           session=session)

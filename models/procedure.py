@@ -91,8 +91,7 @@ MEETING_HELD = Requirement("meeting:held", N_("A held meeting: its time has pass
 @dataclass(frozen=True)
 class Step:
     number: int
-    title_id: str
-    title_en: str
+    title: str  # untranslated English; the Indonesian comes from the catalogue (labels.step_title)
     role: Role
     requires: tuple[Requirement, ...] = ()
 
@@ -100,23 +99,23 @@ class Step:
 STAFF, KASUBBAG, KABAG = Role.STAFF, Role.KASUBBAG, Role.KABAG
 
 STEPS: tuple[Step, ...] = (
-    Step(1, "Menghimpun dan menelaah peraturan perundang-undangan", "Gather and review the applicable regulations", STAFF, (REGULATION_NOTES,)),
-    Step(2, "Menyusun rencana kerja sama", "Compose the agreement plan", STAFF, (PLAN,)),
-    Step(3, "Menerima draf dari OPD", "Receive the draft from the OPD", STAFF, (OPD_DRAFT,)),
-    Step(4, "Menyampaikan draf dengan lembar disposisi", "Forward the draft with a disposition sheet", KASUBBAG, (DISPOSITION_SHEET,)),
-    Step(5, "Menerima draf dan mendisposisi", "Receive the draft and write a disposition", KABAG, (DISPOSITION,)),
-    Step(6, "Merencanakan pembahasan dengan Tim TKKSD dan OPD", "Plan the discussion with the TKKSD team and the OPD", KASUBBAG, (MEETING_PLANNED,)),
-    Step(7, "Membuat dan mengirim undangan rapat", "Write and send the meeting invitations", STAFF, (INVITATION,)),
-    Step(8, "Melaksanakan rapat pembahasan", "Hold the discussion meeting", KASUBBAG, (MEETING_HELD,)),
-    Step(9, "Menyusun Nota Dinas hasil rapat", "Write the memo (Nota Dinas) of the meeting's results", STAFF, (MEMO,)),
-    Step(10, "Menyampaikan Nota Dinas kepada Kepala Bagian", "Send the memo to the Head of Section", KASUBBAG),
-    Step(11, "Menerima Nota Dinas dan mendisposisi", "Receive the memo and write a disposition", KABAG, (DISPOSITION,)),
-    Step(12, "Menyusun dokumen final", "Compose the final agreement document", STAFF, (FINAL_DRAFT,)),
-    Step(13, "Menyampaikan dokumen final", "Send the final document up", KASUBBAG),
-    Step(14, "Menerima dokumen final dan mendisposisi", "Receive the final document and write a disposition", KABAG, (DISPOSITION,)),
-    Step(15, "Menerima dokumen final yang telah didisposisi", "Receive the final document with its disposition", KASUBBAG),
-    Step(16, "Menyerahkan dokumen kepada OPD", "Hand the agreement document to the OPD", STAFF, (HANDOVER_RECEIPT,)),
-    Step(17, "Mengarsipkan dan menyimpan dokumen", "Archive and store the agreement document", STAFF, (SIGNED_AGREEMENT,)),
+    Step(1, N_("Gather and review the applicable regulations"), STAFF, (REGULATION_NOTES,)),
+    Step(2, N_("Compose the agreement plan"), STAFF, (PLAN,)),
+    Step(3, N_("Receive the draft from the OPD"), STAFF, (OPD_DRAFT,)),
+    Step(4, N_("Forward the draft with a disposition sheet"), KASUBBAG, (DISPOSITION_SHEET,)),
+    Step(5, N_("Receive the draft and write a disposition"), KABAG, (DISPOSITION,)),
+    Step(6, N_("Plan the discussion with the TKKSD team and the OPD"), KASUBBAG, (MEETING_PLANNED,)),
+    Step(7, N_("Write and send the meeting invitations"), STAFF, (INVITATION,)),
+    Step(8, N_("Hold the discussion meeting"), KASUBBAG, (MEETING_HELD,)),
+    Step(9, N_("Write the memo (Nota Dinas) of the meeting's results"), STAFF, (MEMO,)),
+    Step(10, N_("Send the memo to the Head of Section"), KASUBBAG),
+    Step(11, N_("Receive the memo and write a disposition"), KABAG, (DISPOSITION,)),
+    Step(12, N_("Compose the final agreement document"), STAFF, (FINAL_DRAFT,)),
+    Step(13, N_("Send the final document up"), KASUBBAG),
+    Step(14, N_("Receive the final document and write a disposition"), KABAG, (DISPOSITION,)),
+    Step(15, N_("Receive the final document with its disposition"), KASUBBAG),
+    Step(16, N_("Hand the agreement document to the OPD"), STAFF, (HANDOVER_RECEIPT,)),
+    Step(17, N_("Archive and store the agreement document"), STAFF, (SIGNED_AGREEMENT,)),
 )
 
 FIRST_STEP, LAST_STEP = STEPS[0].number, STEPS[-1].number

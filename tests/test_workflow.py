@@ -36,7 +36,7 @@ def test_the_procedure_table_is_complete_and_consistent():
     assert [s.number for s in STEPS] == list(range(1, 18))  # every step reachable, one after another
     for s in STEPS:
         assert s.role in ACTS_FOR, s
-        assert s.title_id and s.title_en
+        assert s.title
         for requirement in s.requires:
             assert REQUIREMENTS[requirement.key] is requirement and requirement.label
             if requirement.evidence is Evidence.DOCUMENT:
