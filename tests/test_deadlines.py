@@ -64,7 +64,7 @@ def test_a_bad_setting_value_is_refused_with_a_message(app, login_as, users, run
     page = admin.get("/admin/setting/edit/?id=sla_days_ksb").get_data(as_text=True)
     response = admin.post("/admin/setting/edit/?id=sla_days_ksb", data={"value": "tiga minggu",
                                                                        "row_version": row_version(page)})
-    assert "not valid" in response.get_data(as_text=True)
+    assert "“Time limit of a KSB (days)”: Enter a whole number" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Setting, "sla_days_ksb").value == "21"
 
@@ -97,10 +97,11 @@ def test_overdue_filter_lists_exactly_the_overdue_cases(app, login_as, users):
     assert _listed(client, "flt0_due_within_days_days=7") == {due_today, soon}
     page = client.get("/admin/case/?flt0_overdue_is=1").get_data(as_text=True)
     assert page.count("overdue-mark") == 2  # overdue rows are visibly marked
-    dashboard = client.get("/admin/").get_data(as_text=True)
-    links = set(re.findall(r'href="(/admin/case/\?flt0_(?:overdue_is|due_within_days_days)=\d+)"', dashboard))
-    assert links == {"/admin/case/?flt0_overdue_is=1", "/admin/case/?flt0_due_within_days_days=7"}  # the dashboard leads to both lists
-    assert re.search(r'id="overdue-count">\s*2\s*<', dashboard)
+    for path in ("/admin/", "/admin/figures/"):  # the supervisor's landing page and the section's figures
+        dashboard = client.get(path).get_data(as_text=True)
+        links = set(re.findall(r'href="(/admin/case/\?flt0_(?:overdue_is|due_within_days_days)=\d+)"', dashboard))
+        assert links == {"/admin/case/?flt0_overdue_is=1", "/admin/case/?flt0_due_within_days_days=7"}  # both lists
+        assert re.search(r'id="overdue-count">\s*2\s*<', dashboard)
     attention = dashboard[dashboard.index('id="attention"'):]
     assert overdue in attention and held_late in attention and soon in attention and later not in attention
     assert attention.index(overdue) > attention.index(held_late)  # most overdue first
@@ -117,12 +118,14 @@ def test_dashboard_figures(app, login_as, users):
         from datetime import datetime, timezone
         done.closed_at = datetime.now(timezone.utc)
         db.session.commit()
-    page = login_as("kabag").get("/admin/").get_data(as_text=True)
+    page = login_as("kabag").get("/admin/figures/").get_data(as_text=True)
     assert re.search(r'id="completed-count">\s*1\s*<', page)
     assert re.search(r'id="on-time">\s*100%\s*<', page)
     assert 'id="chart-steps"' in page and "<svg" in page
-    steps_chart = page[page.index('id="chart-steps"'):page.index("</svg>", page.index('id="chart-steps"'))]
-    assert "3. Menerima draf dari OPD: 2" in steps_chart or "3. Receive the draft from the OPD: 2" in steps_chart
+    steps_chart = page[page.index('id="chart-steps"'):page.index("</figure>", page.index('id="chart-steps"'))]
+    # Each step by its title, its count as a link to the open cases at that step.
+    assert re.search(r'>3\. Receive the draft from the OPD</th>.*?<a href="/admin/case/\?flt0_step_equals=3&amp;'
+                     r'flt1_status_in_list=open,on_hold">2</a>', steps_chart, re.S)
 
 
 def test_the_it_admin_gets_no_case_figures(app, login_as, users):

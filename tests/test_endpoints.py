@@ -47,3 +47,14 @@ def test_an_endpoint_missing_from_the_table_is_refused_even_to_who_may_list(_mig
     assert client.get("/admin/forgotten/").status_code == 200  # the list: declared, and kabag may list parties
     response = client.get("/admin/forgotten/forgotten/")
     assert response.status_code == 403 and "the secret" not in response.get_data(as_text=True)
+
+
+def test_an_id_beyond_the_column_type_is_no_row_not_a_database_error(login_as, users):
+    """PostgreSQL refuses `integer = 2147483648` instead of finding nothing: such an id is simply unknown."""
+    kabag = login_as("kabag")
+    assert kabag.get("/admin/agreement/details/?id=2147483648").status_code in (302, 404)
+    assert kabag.get("/admin/case/details/?id=2147483647").status_code in (302, 404)
+    response = kabag.post("/admin/case/new/", data={"agreement_type": "KSB", "title": "KSB Uji", "object": "Uji",
+                                                     "proposal_number": "1/2026", "proposal_date": "02-11-2026",
+                                                     "received_date": "02-11-2026", "renews_agreement": "2147483648"})
+    assert response.status_code == 200  # the form again, with its message; nothing was saved

@@ -6,11 +6,12 @@ errors into plain messages while the details go to the log.
 """
 import csv
 import io
+import json
 import logging
 import re
 import tempfile
 from datetime import date, datetime, timezone
-from functools import lru_cache
+from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
     send_file,
     session,
     stream_with_context,
+    url_for,
 )
 from flask_admin.base import expose
 from flask_admin.contrib.sqla import ModelView
@@ -30,12 +32,13 @@ from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoade
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import typefmt
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import String, and_, cast, or_, text
+from sqlalchemy import BigInteger, String, and_, cast, or_, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,10 +48,12 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 
 from admin_app import permissions
 from admin_app.auth import login_redirect
+from admin_app.dates import CityDateTimeField, TypedDateField, picker_locale
 from admin_app.errors import database_unreachable
-from admin_app.settings import current_settings
-from admin_app.i18n import form_translations, show_date, show_datetime
+from admin_app.i18n import form_translations, show_date, show_datetime, show_number
+from admin_app.labels import explain
 from models import db
+from models.base import Refusal
 from models.sla import CITY_TIME_ZONE
 
 log = logging.getLogger(__name__)
@@ -100,7 +105,8 @@ UNEXPECTED_MESSAGE = _l("The change could not be completed. Nothing was changed;
 DATABASE_MESSAGE = _l("The database could not complete the change. Nothing was changed; "
                       "the details were logged for the administrator.")
 
-# Flask-Admin view function -> the permission letter it needs.
+# Flask-Admin view function -> the permission letter it needs on its own screen, or (letter, screen)
+# when a page of one screen does another screen's work.
 VIEW_VERBS = {
     "index_view": permissions.LIST, "details_view": permissions.LIST,
     "create_view": permissions.CREATE, "edit_view": permissions.EDIT,
@@ -112,13 +118,35 @@ VIEW_VERBS = {
     "letter_view": permissions.CREATE, "issue_letter_view": permissions.CREATE,
     "recompute_view": permissions.EDIT,
     "reassign_view": permissions.ASSIGN,
+    # The case's records, worked from the case page: models/disposition.py decides who, among its
+    # readers, may mark a disposition done; a preview is read like a download.
+    "done_view": permissions.LIST, "held_view": permissions.EDIT, "preview_view": permissions.LIST,
+    # The case's papers; filing the sheet also needs the document screen's CREATE (checked there).
+    "file_view": permissions.LIST, "file_sheet_view": permissions.LIST,
+    # A document uploaded on the case page is the document screen's creation.
+    "upload_view": (permissions.CREATE, "document"),
+    # The words of the date picker and the select boxes in the user's language (static/dates.js).
+    "locale_script": permissions.LIST,
 }
+
+def _yes_no_icon(value: bool) -> Markup:
+    """Flask-Admin's tick or dash, titled in the user's words (its own title says `active: true`)."""
+    word = gettext("yes") if value else gettext("no")
+    return Markup('<span class="fa {}" title="{}"></span><span class="sr-only">{}</span>').format(
+        "fa-check-circle" if value else "fa-minus-circle", word, word)
+
 
 FORMATTERS = {  # datetime before date: a datetime is also a date to isinstance()
     **typefmt.BASE_FORMATTERS,
+    type(None): lambda view, value, name: "",  # an empty cell, never "None"
+    bool: lambda view, value, name: _yes_no_icon(value),
     datetime: lambda view, value, name: show_datetime(value),
     date: lambda view, value, name: show_date(value),
+    float: lambda view, value, name: show_number(value, 2),  # 1,8 in Indonesian
+    Decimal: lambda view, value, name: show_number(value, 2),
 }
+# A detail page names every field: a missing value reads as a dash there.
+DETAIL_FORMATTERS = {**FORMATTERS, type(None): lambda view, value, name: "—"}
 
 
 # Ids, pages and offsets beyond these are not rows of ours: answered as "not found", never sent
@@ -138,7 +166,10 @@ def parse_id(model, value) -> int | str | None:
     column = sa_inspect(model).primary_key[0]
     text = "" if value is None else str(value).strip()
     if column.type.python_type is int:
-        return whole_number(text)
+        number = whole_number(text)
+        # PostgreSQL refuses an id beyond the column's type instead of finding no row.
+        limit = 2**63 - 1 if isinstance(column.type, BigInteger) else 2**31 - 1
+        return number if number is not None and number <= limit else None
     return text if 0 < len(text) <= (getattr(column.type, "length", None) or 255) else None
 
 
@@ -163,6 +194,28 @@ class SafeAjaxLoader(QueryAjaxModelLoader):
         offset = min(max(offset or 0, 0), MAX_PAGE)
         limit = min(max(limit or DEFAULT_PAGE_SIZE, 1), 100)
         return query.offset(offset).limit(limit).all()
+
+
+def attempt(work, what: str):
+    """Run `work()` and commit it as one change. A refusal (a models Refusal or a form's
+    ValidationError), a stale row or a database error rolls all of it back and is flashed in the
+    user's words; then None is returned, else what `work` returned (True for None)."""
+    try:
+        result = work()
+        db.session.commit()
+        return True if result is None else result
+    except Refusal as refused:
+        message = explain(refused)
+    except ValidationError as refused:
+        message = str(refused)
+    except StaleDataError:
+        message = str(STALE_MESSAGE)
+    except SQLAlchemyError:
+        log.exception("%s failed", what)
+        message = str(DATABASE_MESSAGE)
+    db.session.rollback()
+    flash(message, "error")
+    return None
 
 
 def refuse_field(form, name: str, message: str):
@@ -190,31 +243,32 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class CityTimeField:
-    """Date-times are stored in UTC and typed and shown in Probolinggo time (WIB)."""
+def select2_messages() -> dict:
+    """The texts of the bundled select2 3.5 (it ships no Indonesian locale); `%(num)d` is filled in
+    by static/select2_locale.js. Singular and plural come from the catalogue as they are."""
+    def ungettext(singular: str, plural: str) -> dict[str, str]:
+        # Named as the extractor's plural keyword so pybabel finds the two texts; gives both forms
+        # translated, with `%(num)d` left for the script (the count is known only in the browser).
+        translations = get_translations()
+        return {"one": translations.ungettext(singular, plural, 1), "other": translations.ungettext(singular, plural, 2)}
 
-    def process_data(self, value):
-        if isinstance(value, datetime):
-            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc))
-            value = value.astimezone(CITY_TIME_ZONE).replace(tzinfo=None)
-        super().process_data(value)
-
-    def populate_obj(self, obj, name):
-        value = self.data
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=CITY_TIME_ZONE).astimezone(timezone.utc)
-        setattr(obj, name, value)
-
-
-@lru_cache(maxsize=None)
-def _in_city_time(field_class: type) -> type:
-    return type(f"City{field_class.__name__}", (CityTimeField, field_class), {})
+    return {
+        "noMatches": gettext("No matches found"),
+        "searching": gettext("Searching…"),
+        "loadMore": gettext("Loading more results…"),
+        "ajaxError": gettext("Loading failed"),
+        "inputTooShort": ungettext("Please enter %(num)d or more character", "Please enter %(num)d or more characters"),
+        "inputTooLong": ungettext("Please delete %(num)d character", "Please delete %(num)d characters"),
+        "selectionTooBig": ungettext("You can only select %(num)d item", "You can only select %(num)d items"),
+        "matches": ungettext("%(num)d result is available, use up and down arrow keys to navigate.",
+                             "%(num)d results are available, use up and down arrow keys to navigate."),
+    }
 
 
 class PanelForm(BaseForm):
     """Every text field is stripped, a required one must hold more than blanks, one declared
     Optional() in `form_args` is optional even over a NOT NULL column (the view fills it), and
-    date-times are read and written in the city's time zone."""
+    dates and date-times are typed text boxes (admin_app/dates.py), date-times in the city's time zone."""
 
     class Meta(BaseForm.Meta):
         def get_translations(self, form):
@@ -222,8 +276,13 @@ class PanelForm(BaseForm):
 
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
-            if issubclass(field_class, DateTimeField) and not issubclass(field_class, CityTimeField):
-                unbound_field.field_class = field_class = _in_city_time(field_class)
+            # WTForms' DateField is a DateTimeField too: dates first. Flask-Admin's converter gives
+            # its picker widget and ISO format; the typed fields bring their own.
+            if issubclass(field_class, DateField) and not issubclass(field_class, TypedDateField):
+                unbound_field.field_class = field_class = TypedDateField
+            elif issubclass(field_class, DateTimeField) and \
+                    not issubclass(field_class, (TypedDateField, CityDateTimeField)):
+                unbound_field.field_class = field_class = CityDateTimeField
             if issubclass(field_class, (DateField, DateTimeField)) and \
                     plausible_date not in unbound_field.kwargs.get("validators", ()):
                 unbound_field.kwargs["validators"] = [*unbound_field.kwargs.get("validators", ()), plausible_date]
@@ -254,7 +313,7 @@ class SecuredModelView(ModelView):
     page_size_options = (25, 50, 100)
     column_display_pk = False
     column_type_formatters = FORMATTERS
-    column_type_formatters_detail = FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
     export_types = ["csv", "xlsx"]
     column_formatters_export: dict = {}  # exports carry values, not the badges and links of the screens
     form_excluded_columns = ("version", "created_at", "updated_at")
@@ -309,7 +368,8 @@ class SecuredModelView(ModelView):
                 abort(403)
             return None
         verb = VIEW_VERBS.get(name)
-        if verb is None or not self._allowed(verb):  # an endpoint nobody declared is refused
+        verb, screen = verb if isinstance(verb, tuple) else (verb, self.screen)
+        if verb is None or not permissions.can(current_user, verb, screen):  # undeclared: refused
             abort(403)
         if name == "index_view":
             return self.remembered_list()
@@ -338,6 +398,34 @@ class SecuredModelView(ModelView):
         view_args = super()._get_list_extra_args()
         view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
         return view_args
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        value = super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+        # Flask-Admin returns a column with choices before the type formatters: an empty one
+        # (a case that waits for nothing) would print "None".
+        empty = column_type_formatters.get(type(None))
+        return empty(self, None, name) if value is None and empty is not None else value
+
+    # -- details: what the record says, not its bookkeeping -------------------------------------------
+    def get_details_columns(self):
+        # The row version guards against lost updates; to a reader it is a meaningless number.
+        return [(name, text) for name, text in super().get_details_columns() if name != "version"]
+
+    # -- the page's scripts in the user's language --------------------------------------------------
+    @property
+    def extra_js(self) -> list[str]:
+        """Loaded by Flask-Admin after select2 and before form.js: the words (locale_script), then
+        select2's messages and the typed-date boxes with their optional Indonesian calendar."""
+        return [url_for(f"{self.endpoint}.locale_script", lang=str(get_locale())),
+                url_for("static", filename="select2_locale.js"), url_for("static", filename="dates.js")]
+
+    @expose("/locale.js")
+    def locale_script(self):
+        """`window.panelLocale`: the date picker's names (from Babel) and select2's messages (from the
+        catalogue), in the language of the request; the `lang` argument only keeps caches apart."""
+        words = {"picker": picker_locale(), "select2": select2_messages()}
+        return Response(f"window.panelLocale = {json.dumps(words, ensure_ascii=False)};\n",
+                        mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
     # -- export: the list's own search, filters and sort, fetched in batches -----------------------
     export_batch_size = 500
@@ -368,7 +456,9 @@ class SecuredModelView(ModelView):
                         headers={"Content-Disposition": f"attachment; filename={self.get_export_name('csv')}"})
 
     def get_export_name(self, export_type: str = "csv") -> str:
-        return secure_filename(super().get_export_name(export_type))
+        """`Kasus_2026-11-30_09-15-00.csv`: the screen's name and the time in Probolinggo (WIB)."""
+        at = datetime.now(CITY_TIME_ZONE)
+        return secure_filename(f"{self.name}_{at:%Y-%m-%d_%H-%M-%S}.{export_type}")
 
     def _export_tablib(self, export_type, return_url):
         if export_type != "xlsx":

@@ -1,5 +1,5 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import flash, redirect, request
 from flask_admin import babel as admin_babel
@@ -10,18 +10,21 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import Date, DateTime
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, current_settings, refuse_field, whole_number
+from admin_app.settings import current_settings
+from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, refuse_field, whole_number
 from admin_app.admin.cases import case_loader
+from admin_app.i18n import show_date, show_datetime
 from admin_app.labels import choices, explain, label
 from models import Complaint, ComplaintChannel, ComplaintStatus, Instruction, PartyKind, Role, User, db, handover
 from models.base import Refusal, utcnow
 from models.complaint import ANSWERED, is_response_overdue, settle_response
 from models.due_dates import DUE_DATE_SETTINGS, changes_digest, due_date_changes, recompute_due_dates
 from models.login_throttle import LoginThrottle
-from models.setting import parse_setting
+from models.setting import SETTING_DEFAULTS, parse_setting
 
 CONTACT_LABELS = {"name": _l("Name"), "kind": _l("Kind"), "address": _l("Address"),
                   "contact_person": _l("Contact person"), "phone": _l("Phone"), "email": _l("E-mail")}
@@ -248,6 +251,31 @@ SETTING_LABELS = {
 }
 
 
+SETTING_HINTS = {
+    bool: _l("Enter yes or no."), int: _l("Enter a whole number from 0 to 3650."),
+    str: _l("Enter a pattern that contains {seq} and may use {year} and {case}."),
+}
+
+
+def setting_label(key: str) -> str:
+    """The setting's name on the screens; never its internal key."""
+    return str(SETTING_LABELS.get(key, key))
+
+
+def setting_kind(key: str) -> type:
+    return type(getattr(SETTING_DEFAULTS, key, ""))
+
+
+def setting_text(key: str, value: str) -> str:
+    """A stored value as the screens show it: a yes/no in the user's words, the rest as stored."""
+    if setting_kind(key) is bool:
+        try:
+            return gettext("yes") if parse_setting(key, value) else gettext("no")
+        except ValueError:
+            return value
+    return value
+
+
 # What a change of the due-date settings reaches: shown on the settings list and their edit forms.
 REACH_NOTE = _l("Changing the time limits of KSB and PKS or the counting of days applies to cases "
                 "registered afterwards, and to a case whose received date, type or days on hold change. "
@@ -260,20 +288,35 @@ class SettingView(SecuredModelView):
     edit_template = "admin/setting_edit.html"
     reach_note = REACH_NOTE
     due_date_settings = DUE_DATE_SETTINGS
+    setting_label = staticmethod(setting_label)  # the edit page's heading
     recompute_sample_size = 50
     column_list = ("key", "value", "updated_at")
     column_labels = {"key": _l("Setting"), "value": _l("Value"), "updated_at": _l("Updated")}
-    column_formatters = {"key": lambda view, context, setting, name: SETTING_LABELS.get(setting.key, setting.key)}
+    column_formatters = {"key": lambda view, context, setting, name: setting_label(setting.key),
+                         "value": lambda view, context, setting, name: setting_text(setting.key, setting.value)}
     column_descriptions = {"value": _l("Whole numbers of days; yes/no for working days.")}
     column_default_sort = "key"
     form_columns = ("value",)
 
+    def edit_form(self, obj=None):
+        """The form names the setting it changes, says what it takes, and shows a yes/no in words."""
+        form = super().edit_form(obj)
+        if obj is not None:
+            form.value.label.text = setting_label(obj.key)
+            form.value.description = str(SETTING_HINTS[setting_kind(obj.key)])
+            if request.method == "GET":
+                form.value.data = setting_text(obj.key, obj.value)
+        return form
+
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         try:
-            parse_setting(model.key, model.value)
+            value = parse_setting(model.key, model.value)
         except (KeyError, ValueError):
-            raise ValidationError(gettext("This value is not valid for %(key)s.", key=model.key))
+            refuse_field(form, "value", gettext("“%(setting)s”: %(hint)s", setting=setting_label(model.key),
+                                                hint=SETTING_HINTS[setting_kind(model.key)]))
+        if isinstance(value, bool):  # stored as the code, whatever language it was typed in
+            model.value = "yes" if value else "no"
 
     @expose("/recompute/", methods=("GET", "POST"))
     def recompute_view(self):
@@ -294,16 +337,128 @@ class SettingView(SecuredModelView):
                            total=len(changes), reviewed=changes_digest(changes))
 
 
+# The audit trail names records by their kind, never by their table.
+RECORD_KINDS = {
+    "cooperation_case": _l("Case"), "app_user": _l("User"), "party": _l("Party"), "setting": _l("Setting"),
+    "agreement": _l("Agreement"), "complaint": _l("Complaint"), "disposition": _l("Disposition"),
+    "meeting": _l("Meeting"), "attendee": _l("Attendee"), "document": _l("Document"),
+    "step_event": _l("Step history entry"), "login_throttle": _l("Login lock"),
+}
+AUDIT_ACTIONS = [("create", _l("created")), ("update", _l("changed")), ("delete", _l("deleted"))]
+# Fields that no screen lists, so no screen's column_labels name them.
+FIELD_LABELS = {"id": _l("ID"), "held_since": _l("On hold since"), "reason": _l("Reason"), "name": _l("Name"),
+                "position": _l("Position"), "organisation": _l("Organisation"), "present": _l("Present"),
+                "meeting": _l("Meeting"), "key": _l("Setting"), "value": _l("Value")}
+SHOWN_TEXT = 80  # longer texts (minutes, notes) are cut in the list; the record itself holds them whole
+
+
+def _screens_of(view, table: str) -> list:
+    return [screen for screen in view.admin._views
+            if getattr(getattr(screen, "model", None), "__tablename__", None) == table]
+
+
+def _field_label(view, table: str, field: str) -> str:
+    """The field's label on the record's own screens (`case_id` is the screens' `case`)."""
+    for name in (field, field.removesuffix("_id")):
+        for screen in _screens_of(view, table):
+            if name in (screen.column_labels or {}):
+                return str(screen.column_labels[name])
+        if name in FIELD_LABELS:
+            return str(FIELD_LABELS[name])
+    return field
+
+
+def _shown_value(view, table: str, field: str, value) -> str:
+    """A stored audit value as its screens show it: labels for codes, WIB for times, names for links."""
+    if value is None or value == "":
+        return "—"
+    model = next((screen.model for screen in _screens_of(view, table)), None)
+    column = model.__table__.columns.get(field) if model is not None else None
+    if column is not None and column.foreign_keys:
+        target = next(iter(column.foreign_keys)).column.table
+        related = next((mapper.class_ for mapper in db.Model.registry.mappers if mapper.local_table is target), None)
+        found = db.session.get(related, value) if related is not None else None
+        return str(found) if found is not None else f"#{value}"
+    for screen in _screens_of(view, table):
+        for options in ((screen.column_choices or {}).get(field), (screen.form_choices or {}).get(field)):
+            shown = dict((str(code), text) for code, text in options or ())
+            if str(value) in shown:
+                return str(shown[str(value)])
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if table == "setting" and field == "key":
+        return str(SETTING_LABELS.get(value, value))
+    if isinstance(value, str) and column is not None:
+        try:
+            if isinstance(column.type, DateTime):
+                return show_datetime(datetime.fromisoformat(value))  # stored in UTC, shown in WIB
+            if isinstance(column.type, Date):
+                return show_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    text = str(value)
+    return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT - 1] + "…"
+
+
+def _stored_label(view, entry) -> str:
+    """The record's name as stored with the entry, with the codes some records' names carry
+    (a setting's key, a step event's kind, a disposition's instruction) in words."""
+    stored = entry.record_label or f"#{entry.record_id}"
+    if entry.table_name == "setting":
+        return setting_label(stored)
+    if entry.table_name == "step_event" and entry.changes:
+        value = lambda field: (entry.changes.get(field) or [None, None])[1 if entry.action != "delete" else 0]
+        steps = " → ".join(str(step) for step in (value("from_step"), value("to_step")) if step is not None)
+        kind = _shown_value(view, entry.table_name, "kind", value("kind"))
+        return f"{_shown_value(view, entry.table_name, 'case_id', value('case_id'))}: {kind} ({steps})"
+    if entry.table_name == "disposition" and " / " in stored:
+        case, code = stored.rsplit(" / ", 1)
+        return f"{case} / {label(Instruction, code)}"
+    return stored
+
+
+def _audit_record(view, context, entry, name):
+    return f"{RECORD_KINDS.get(entry.table_name, entry.table_name)} {_stored_label(view, entry)}"
+
+
+def _audit_changes(view, context, entry, name):
+    """`Title: old → new; Step: 4 → 5`; a new record lists what it was made with, a deleted one what it held."""
+    parts = []
+    for field, (old, new) in (entry.changes or {}).items():
+        if field == "id":
+            continue
+        label = _field_label(view, entry.table_name, field)
+        if entry.action == "create":
+            parts.append(f"{label}: {_shown_value(view, entry.table_name, field, new)}")
+        elif entry.action == "delete":
+            parts.append(f"{label}: {_shown_value(view, entry.table_name, field, old)}")
+        else:
+            parts.append(f"{label}: {_shown_value(view, entry.table_name, field, old)} → "
+                         f"{_shown_value(view, entry.table_name, field, new)}")
+    return "; ".join(parts) or "—"
+
+
+def _audit_actor(view, context, entry, name):
+    return str(entry.actor.full_name or entry.actor.username) if entry.actor else gettext("System")
+
+
 class AuditLogView(ReadOnlyModelView):
+    """Each row reads as a sentence: when, who, did what, to which record, which fields from what to what."""
+
     screen = "auditlog"
-    column_list = ("at", "actor", "action", "table_name", "record_id", "record_label", "changes")
-    column_labels = {"at": _l("When"), "actor": _l("By"), "action": _l("Action"), "table_name": _l("Table"),
-                     "record_id": _l("Record ID"), "record_label": _l("Record"), "changes": _l("Changes")}
-    column_searchable_list = ("table_name", "record_label", "record_id")
-    column_filters = ("action", "table_name", "at", "actor.username")
+    column_list = ("at", "actor", "action", "record", "changes")
+    column_labels = {"at": _l("When"), "actor": _l("By"), "actor.full_name": _l("By"), "action": _l("Action"),
+                     "table_name": _l("Kind of record"), "record_id": _l("Record ID"), "record": _l("Record"),
+                     "record_label": _l("Record"), "changes": _l("Changes")}
+    column_details_list = ("at", "actor", "action", "record", "record_id", "changes")
+    column_export_list = ("at", "actor", "action", "record", "changes")
+    column_searchable_list = ("record_label", "record_id")
+    column_sortable_list = ("at", "action")
+    column_filters = ("action", "table_name", "at", "actor.full_name")
+    column_choices = {"action": AUDIT_ACTIONS, "table_name": list(RECORD_KINDS.items())}
     column_default_sort = ("at", True)
-    column_formatters = {"changes": lambda view, context, model, name: "; ".join(
-        f"{field}: {old!r} → {new!r}" for field, (old, new) in (model.changes or {}).items())}
+    column_formatters = {"actor": _audit_actor, "record": _audit_record, "changes": _audit_changes}
+    column_formatters_export = column_formatters
 
 
 class LockedNowFilter(BaseSQLAFilter):

@@ -10,8 +10,9 @@ from markupsafe import Markup
 from wtforms.validators import Optional, ValidationError
 
 from admin_app import permissions
+from admin_app.settings import current_settings
 from admin_app.i18n import show_date
-from admin_app.admin.base import SafeAjaxLoader, SecuredModelView, current_settings
+from admin_app.admin.base import SafeAjaxLoader, SecuredModelView
 from admin_app.admin.cases import CASE_LABELS, case_loader
 from models import Agreement, CaseStatus, db
 from models.agreement import agreement_number, agreement_problems
