@@ -4,12 +4,15 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
     Integer,
     String,
     Text,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,13 +66,34 @@ def write_disposition(disposition: Disposition, author) -> None:
     disposition.step = disposition.case.current_step
 
 
-def mark_done(disposition: Disposition, actor, now: datetime) -> None:
-    """The addressee (the person, or anyone holding the addressed role) or the author closes it."""
+def done_refusal(disposition: Disposition, actor) -> str | None:
+    """Why `actor` may not mark `disposition` done (untranslated), or None when they may: the
+    addressee (the person, or anyone holding the addressed role) or the author closes it."""
     if actor.role not in {role.value for role in ACTS_FOR}:
-        raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))
+        return N_("Only the addressee of a disposition can mark it done.")
     if disposition.done_at is not None:
-        raise WorkflowError(N_("This disposition is already done."))
+        return N_("This disposition is already done.")
     addressed = disposition.to_user_id == actor.id or disposition.to_role == actor.role
     if not (addressed or disposition.author_id == actor.id):
-        raise WorkflowError(N_("Only the addressee of a disposition can mark it done."))
+        return N_("Only the addressee of a disposition can mark it done.")
+    return None
+
+
+def mark_done(disposition: Disposition, actor, now: datetime) -> None:
+    """Close the disposition for `actor`, or raise WorkflowError saying why they may not."""
+    refusal = done_refusal(disposition, actor)
+    if refusal is not None:
+        raise WorkflowError(refusal)
     disposition.done_at = now
+
+
+def addressed_to(user) -> ColumnElement[bool]:
+    """Dispositions addressed to `user`: to them by name, or to their role with no person named
+    (a disposition naming a person is that person's, whatever their role)."""
+    return or_(Disposition.to_user_id == user.id,
+               and_(Disposition.to_user_id.is_(None), Disposition.to_role == user.role))
+
+
+def not_done() -> ColumnElement[bool]:
+    """Dispositions nobody has marked done yet."""
+    return Disposition.done_at.is_(None)

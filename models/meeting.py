@@ -2,12 +2,13 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Timestamped, Versioned, db
 from models.case import Case
-from models.user import _in_values
+from models.party import Party
+from models.user import Role, User, _in_values
 
 
 class MeetingStatus(enum.StrEnum):
@@ -50,3 +51,27 @@ class Attendee(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def mark_held(meeting: Meeting, minutes: str | None, now: datetime) -> None:
+    """The meeting took place: held, with its minutes when given (else the minutes it has).
+
+    The meeting's own rules (workflow.meeting_problems) are checked by the caller afterwards."""
+    if minutes:
+        meeting.minutes = minutes
+    meeting.status = MeetingStatus.HELD
+    meeting.updated_at = now  # the version moves even when nothing else changed: a second post is stale
+
+
+def known_attendees(session: Session, limit: int = 1000) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Who is usually invited: the active accounts that take part in the procedure or sit on the
+    TKKSD (full name, role code; not the IT administrator), and the parties' contact persons
+    (contact person, party name). Each list ordered by name, at most `limit` long."""
+    users = session.execute(
+        select(User.full_name, User.role).where(User.active.is_(True), User.role != Role.ADMIN.value)
+        .order_by(User.full_name).limit(limit)).all()
+    contacts = session.execute(
+        select(Party.contact_person, Party.name)
+        .where(Party.contact_person.is_not(None), func.trim(Party.contact_person) != "")
+        .order_by(Party.contact_person, Party.name).limit(limit)).all()
+    return [tuple(row) for row in users], [tuple(row) for row in contacts]

@@ -3,37 +3,40 @@ import io
 import logging
 from datetime import datetime, timezone
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.form import RenderTemplateWidget
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
 from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from admin_app import files, letters, permissions
 from admin_app.admin.base import (
-    DATABASE_MESSAGE,
     ReadOnlyModelView,
     SecuredModelView,
+    attempt,
     refuse_field,
     whole_number,
 )
-from admin_app.admin.case_workflow import (
-    current_settings,
-)
-from admin_app.i18n import show_date
+from admin_app.admin.cases import CASE_LABELS, _changed, _require_open, case_loader, user_loader
+from admin_app.i18n import show_date, show_datetime
 from admin_app.labels import (
     choices,
     explain,
     label,
-    step_choices,
+    reason_label,
+    step_title,
 )
+from admin_app.settings import current_settings
 from models import (
     Attendee,
     CaseStatus,
@@ -48,8 +51,9 @@ from models import (
     workflow,
 )
 from models.base import Refusal, utcnow
-from models.disposition import mark_done, write_disposition
+from models.disposition import addressed_to, done_refusal, mark_done, not_done, write_disposition
 from models.document import next_revision
+from models.meeting import known_attendees, mark_held
 from models.procedure import (
     DISPOSITION_ROLES,
 )
@@ -59,7 +63,58 @@ from models.workflow import WorkflowError
 log = logging.getLogger(__name__)
 
 
-from admin_app.admin.cases import CASE_LABELS, _changed, _require_open, case_loader, user_loader
+def _return_url(view) -> str:
+    """The page a form came from (its `url` field or argument, a page of this site only), or the list."""
+    return get_redirect_target() or view.get_url(".index_view")
+
+
+def _step_cell(attribute: str):
+    """A step number column shown as the step's title; no step (a registration's "from") as a dash."""
+    def cell(view, context, model, name):
+        number = getattr(model, attribute)
+        return step_title(number) if number else "—"
+    return cell
+
+
+class AddressedToMeFilter(BaseSQLAFilter):
+    """Dispositions addressed to the user looking at the list (models.disposition.addressed_to)."""
+
+    def __init__(self):
+        super().__init__(Disposition.to_user_id, _l("Addressed to me"), options=[("1", _l("Yes"))])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(addressed_to(current_user))
+
+    def operation(self):
+        return _l("is")
+
+
+class NotDoneFilter(BaseSQLAFilter):
+    """Dispositions nobody has marked done yet."""
+
+    def __init__(self):
+        super().__init__(Disposition.done_at, _l("Not done"), options=[("1", _l("Yes"))])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(not_done())
+
+    def operation(self):
+        return _l("is")
+
+
+def _done_cell(view, context, disposition, name) -> Markup:
+    """When it was done; else, to someone who may close it, a one-click "Mark done" that comes back
+    to this very list (its filters and page kept)."""
+    if disposition.done_at is not None:
+        return Markup("{}").format(show_datetime(disposition.done_at))
+    if done_refusal(disposition, current_user) is not None:
+        return Markup("")
+    return Markup(
+        '<form method="post" action="{}" class="mark-done">'
+        '<input type="hidden" name="csrf_token" value="{}"><input type="hidden" name="id" value="{}">'
+        '<input type="hidden" name="url" value="{}">'
+        '<button type="submit" class="btn btn-sm btn-outline-success">{}</button></form>').format(
+        url_for(".done_view"), generate_csrf(), disposition.id, request.full_path.rstrip("?"), gettext("Mark done"))
 
 
 class CaseRecordView(SecuredModelView):
@@ -81,16 +136,22 @@ class DispositionView(CaseRecordView):
     prefill_fields = ("case",)
     # Marking done is the addressee's act; models/disposition.py checks who that is.
     action_verbs = {"mark_done": permissions.LIST, "delete": permissions.DELETE}
-    column_formatters = {"case": lambda v, c, m, n: Markup('{} <a href="{}" target="_blank" class="small">{}</a>').format(
-        m.case.registration_number, url_for(".sheet_view", id=m.id), gettext("sheet"))}
+    column_formatters = {
+        "case": lambda v, c, m, n: Markup('{} <a href="{}" target="_blank" class="small">{}</a>').format(
+            m.case.registration_number, url_for(".sheet_view", id=m.id), gettext("sheet")),
+        "step": _step_cell("step"),
+        "to_role": lambda v, c, m, n: label(Role, m.to_role),  # no role named: nothing, never "None"
+        "done_at": _done_cell,
+    }
+    column_formatters_export = {"step": _step_cell("step")}
     column_list = ("case", "step", "author", "to_user", "to_role", "instruction", "due_date", "done_at")
     column_labels = {**CASE_LABELS, "author": _l("From"), "to_user": _l("To (person)"),
                      "to_role": _l("To (role)"), "instruction": _l("Instruction"), "due_date": _l("Due"),
                      "done_at": _l("Done")}
     column_searchable_list = ("note", "case.registration_number")
-    column_filters = ("instruction", "to_role", "due_date", "done_at", "case.registration_number",
-                      "to_user.full_name")
-    column_choices = {"instruction": choices(Instruction), "to_role": choices(Role), "step": step_choices()}
+    column_filters = (AddressedToMeFilter(), NotDoneFilter(), "instruction", "to_role", "due_date", "done_at",
+                      "case.registration_number", "to_user.full_name")
+    column_choices = {"instruction": choices(Instruction), "to_role": choices(Role)}
     column_default_sort = ("created_at", True)
     # The step is the case's step when the disposition is written; the author is who writes it.
     form_columns = ("case", "to_user", "to_role", "instruction", "note", "due_date")
@@ -132,14 +193,25 @@ class DispositionView(CaseRecordView):
         if done:
             flash(ngettext("%(num)d disposition marked done.", "%(num)d dispositions marked done.", done), "success")
 
+    @expose("/done/", methods=("POST",))
+    def done_view(self):
+        """The list's one-click "Mark done": one disposition, for its addressee, then back to the list."""
+        disposition = self.get_one(request.form.get("id", ""))
+        if disposition is None:
+            abort(404)
+        registration = disposition.case.registration_number
+        if attempt(lambda: mark_done(disposition, current_user, datetime.now(timezone.utc)), "marking done"):
+            flash(gettext("Disposition on %(case)s marked done.", case=registration), "success")
+        return redirect(_return_url(self))
+
     @expose("/sheet/")
     def sheet_view(self):
         """The lembar disposisi, laid out for A4 and the browser's print."""
         disposition = self.get_one(request.args.get("id", ""))
         if disposition is None:
             abort(404)
-        return self.render("admin/disposition_sheet.html", disposition=disposition,
-                           instructions=choices(Instruction))
+        return self.render("admin/disposition_sheet.html", disposition=disposition, case=disposition.case,
+                           sheet=letters.sheet_context(disposition.case, disposition, local_today()))
 
     @expose("/sheet.docx")
     def sheet_docx_view(self):
@@ -154,9 +226,13 @@ class DispositionView(CaseRecordView):
 
 class AttendeeInline(InlineFormAdmin):
     form_columns = ("id", "name", "position", "organisation", "present")
-    form_label = _l("Attendee")
+    form_label = _l("Attendees")
     column_labels = {"name": _l("Name"), "position": _l("Position"), "organisation": _l("Organisation"),
                      "present": _l("Present")}
+
+
+# Where the panel's own users work: the organisation an attendee picked from the users gets.
+SECTION_NAME = _l("Government Section, City Secretariat of Probolinggo")
 
 
 def _letter_buttons(view, context, meeting, name):
@@ -193,6 +269,19 @@ class MeetingView(CaseRecordView):
     form_choices = {"status": choices(MeetingStatus)}
     form_ajax_refs = {"case": case_loader("case")}
     inline_models = (AttendeeInline(Attendee),)
+    # Attendees as compact rows (name, position, organisation, present), the name picked from the
+    # people attendee_options() offers or typed; the pages carry that list and static/attendees.js.
+    form_args = {"attendees": {"widget": RenderTemplateWidget("admin/_attendees.html")}}
+    create_template = "admin/meeting_create.html"
+    edit_template = "admin/meeting_edit.html"
+
+    def attendee_options(self) -> list[dict]:
+        """The names the attendee rows offer, each with the position and organisation it fills in:
+        the panel's users (their role, the section) and the parties' contact persons (their party)."""
+        users, contacts = known_attendees(db.session)
+        section = str(SECTION_NAME)
+        return ([{"name": name, "position": label(Role, role), "organisation": section} for name, role in users]
+                + [{"name": person, "position": "", "organisation": party} for person, party in contacts])
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)  # a closed case is refused there
@@ -206,6 +295,32 @@ class MeetingView(CaseRecordView):
     def after_model_change(self, form, model, is_created):
         super().after_model_change(form, model, is_created)
         _warn_if_not_working_day(model)
+
+    # -- marking it held from the case page ---------------------------------------------------------------
+    @expose("/held/", methods=("POST",))
+    def held_view(self):
+        """Mark the meeting held (with its minutes, when typed) under the rules of the edit form: not
+        before its time, not on a closed case, not from a page older than the meeting's last change."""
+        meeting = self.get_one(request.form.get("id", ""))
+        if meeting is None:
+            abort(404)
+        back = _return_url(self)
+        if whole_number(request.form.get("version")) != meeting.version:
+            flash(gettext("The meeting was changed after this page was opened; nothing was saved. "
+                          "Reload the page and mark it held again if it still needs to be."), "error")
+            return redirect(back)
+        def hold():
+            _require_open(meeting.case)
+            mark_held(meeting, (request.form.get("minutes") or "").strip() or None, utcnow())
+            problems = workflow.meeting_problems(meeting, utcnow())
+            if problems:
+                raise ValidationError(" ".join(gettext(problem) for problem in problems))
+
+        if attempt(hold, "marking the meeting held") is None:
+            return redirect(back)
+        flash(gettext("Saved: the meeting of %(date)s is marked held.", date=show_datetime(meeting.scheduled_at)),
+              "success")
+        return redirect(back)
 
     # -- letters: asked for, confirmed, then numbered ---------------------------------------------------
     def _letter_subject(self, values) -> tuple[Meeting, DocumentKind]:
@@ -221,6 +336,7 @@ class MeetingView(CaseRecordView):
         """What generating the letter will do, asked before it is done: the number it will take, or
         the letter already issued (download it; regenerate it only if it would now read differently)."""
         meeting, kind = self._letter_subject(request.args)
+        back = _return_url(self)  # the case page the user came from, or the meetings
         settings, today = current_settings(), local_today()
         issued = letters.latest_letter(db.session, meeting, kind)
         try:
@@ -230,47 +346,75 @@ class MeetingView(CaseRecordView):
             refusal = explain(refused)
         if issued is None and refusal:
             flash(refusal, "error")
-            return redirect(self.get_url(".index_view"))
+            return redirect(back)
         if kind == DocumentKind.INVITATION and refusal is None:
             _warn_if_not_working_day(meeting)
         return self.render("admin/meeting_letter.html", meeting=meeting, kind=kind, issued=issued,
                            caption=label(DocumentKind, kind), refusal=refusal,
                            changed=issued is not None and letters.letter_changed(db.session, issued, current_user),
                            next_number=letters.preview_number(db.session, meeting, kind, today, settings),
-                           status=label(MeetingStatus, meeting.status), return_url=self.get_url(".index_view"))
+                           status=label(MeetingStatus, meeting.status), return_url=back,
+                           came_from=get_redirect_target())
 
     @expose("/letter/", methods=("POST",))
     def issue_letter_view(self):
         """Number and file the letter the user confirmed as the case's next document version."""
         meeting, kind = self._letter_subject(request.form)
+        back = _return_url(self)
         confirm = request.form.get("confirm")
         if confirm not in ("new_number", "same_number"):
             flash(gettext("Nothing was generated: confirm on the letter page first."), "error")
-            return redirect(self.get_url(".letter_view", id=meeting.id, kind=kind))
+            return redirect(self.get_url(".letter_view", id=meeting.id, kind=kind, url=get_redirect_target()))
         seen = request.form.get("seen", "")
         settings = current_settings()
-        try:
-            document = letters.issue_letter(db.session, meeting, kind, current_user, local_today(), settings,
-                                            settings.upload_max_mb * 1024 * 1024,
-                                            seen=whole_number(seen),
-                                            same_number=confirm == "same_number")
-            db.session.commit()
-        except Refusal as refused:
-            db.session.rollback()
-            flash(explain(refused), "error")
-            return redirect(self.get_url(".index_view"))
-        except SQLAlchemyError:
-            db.session.rollback()
-            log.exception("letter not issued")
-            flash(str(DATABASE_MESSAGE), "error")
-            return redirect(self.get_url(".index_view"))
+        document = attempt(lambda: letters.issue_letter(db.session, meeting, kind, current_user, local_today(),
+                                                        settings, settings.upload_max_mb * 1024 * 1024,
+                                                        seen=whole_number(seen), same_number=confirm == "same_number"),
+                           "issuing the letter")
+        if document is None:
+            return redirect(back)
         flash(Markup('{} <a href="{}">{}</a>').format(
             gettext("%(title)s no. %(number)s filed as version %(version)s.", title=document.title,
                     number=document.letter_number, version=document.revision),
             url_for("document.download_view", id=document.id), gettext("Download")), "success")
         if kind == DocumentKind.INVITATION:
             _warn_if_not_working_day(meeting)
-        return redirect(self.get_url(".index_view"))
+        return redirect(back)
+
+
+# Shown in the browser, never run: a checked PDF or image only (admin_app/files.py checks the content).
+# The preview's own policy (Talisman's per-view options, replacing the panel's): nothing loads and
+# nothing runs. Chromium (156) shows a PDF under it in its viewer, which is not the document's
+# content; an image document needs inline styles for its own centring (else console errors). The
+# case page may show a preview in an <iframe> (its own policy has object-src 'none'); no other site may.
+PREVIEW_POLICY = {
+    "default-src": "'none'",
+    "style-src": "'unsafe-inline'",
+    "frame-ancestors": "'self'",
+    "base-uri": "'none'",
+    "form-action": "'none'",
+}
+
+
+class _ViewOptions(dict):
+    """Talisman's per-view header options. Talisman completes them with its app's defaults through
+    setdefault(); those belong to the app of this request (tests run several), so they are kept on
+    the request (flask.g), never on the view shared by every app."""
+
+    def setdefault(self, key, default=None):
+        return self[key] if key in self else g.setdefault(f"talisman_{key}", default)
+
+    def __missing__(self, key):
+        return getattr(g, f"talisman_{key}")
+
+
+def _own_policy(**options):
+    """What Talisman's `@talisman(...)` decorator does, usable before an app exists: this view's
+    responses get these header options instead of the app's."""
+    def decorate(view_function):
+        view_function.talisman_view_options = _ViewOptions(options)
+        return view_function
+    return decorate
 
 
 class DocumentView(CaseRecordView):
@@ -307,15 +451,11 @@ class DocumentView(CaseRecordView):
             return
         model.created_by_id = current_user.id
         model.revision = next_revision(db.session, model.case_id or model.case.id, model.kind)
-        upload = form.upload.data
-        if upload and upload.filename:
-            limit = current_settings().upload_max_mb * 1024 * 1024
-            try:  # staged now, stored when the record commits
-                stored = files.accept(upload.filename, upload.stream, limit, session=db.session)
-            except files.UploadRefused as refused:
-                raise ValidationError(explain(refused))
-            model.file_name, model.file_size = stored.name, stored.size
-            model.file_type, model.file_sha256 = stored.type, stored.sha256
+        limit = current_settings().upload_max_mb * 1024 * 1024
+        try:  # staged now, stored when the record commits
+            files.attach_upload(model, form.upload.data, limit, session=db.session)
+        except files.UploadRefused as refused:
+            raise ValidationError(explain(refused))
 
     @expose("/download/")
     def download_view(self):
@@ -333,14 +473,36 @@ class DocumentView(CaseRecordView):
         response.headers["X-Content-Type-Options"] = "nosniff"  # the checked type, never sniffed into HTML
         return response
 
+    @expose("/preview/")
+    @_own_policy(content_security_policy=PREVIEW_POLICY, content_security_policy_nonce_in=[],
+                 frame_options="SAMEORIGIN")
+    def preview_view(self):
+        """A PDF or image document shown in the browser (inline), to those who may read documents;
+        any other type is only downloaded (404 here)."""
+        document = self.get_one(request.args.get("id", ""))
+        if document is None or not document.file_sha256 or files.safe_type(document.file_type) not in files.PREVIEWABLE:
+            abort(404)
+        try:
+            response = send_file(files.path_for(document.file_sha256), as_attachment=False,
+                                 download_name=document.file_name, mimetype=files.safe_type(document.file_type),
+                                 max_age=0)
+        except FileNotFoundError:
+            log.error("document %s: stored file %s is missing", document.id, document.file_sha256)
+            abort(404)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
 
 class StepEventView(ReadOnlyModelView):
     screen = "stepevent"
     column_list = ("at", "case", "kind", "from_step", "to_step", "actor", "note")
     column_labels = {**CASE_LABELS, "at": _l("When"), "kind": _l("Move"), "from_step": _l("From step"),
-                     "to_step": _l("To step"), "actor": _l("By")}
+                     "to_step": _l("To step"), "actor": _l("By"), "reason": _l("Reason")}
     column_searchable_list = ("note", "case.registration_number")
     column_filters = ("kind", "at", "case.registration_number", "actor.full_name")
-    column_choices = {"kind": choices(StepEventKind), "from_step": step_choices(), "to_step": step_choices()}
+    column_choices = {"kind": choices(StepEventKind)}
+    column_formatters = {"from_step": _step_cell("from_step"), "to_step": _step_cell("to_step"),
+                         "reason": lambda view, context, event, name: reason_label(event.kind, event.reason)}
+    column_formatters_export = column_formatters
     column_default_sort = ("at", True)
 
