@@ -46,6 +46,8 @@ PDF, DOCX, XLSX, ODT, JPEG, PNG = (
     "image/png",
 )
 ACCEPTED = frozenset({PDF, DOCX, XLSX, ODT, JPEG, PNG})
+# The types a browser shows inline (the document preview); the rest are only downloaded.
+PREVIEWABLE = frozenset({PDF, PNG, JPEG})
 KIND_NAMES = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", ODT: "ODT", JPEG: "JPEG", PNG: "PNG"}
 # The parts each zip-based kind must have.
 REQUIRED_PARTS = {DOCX: ("[Content_Types].xml", "word/document.xml"),
@@ -136,6 +138,22 @@ def accept(name: str | None, content: bytes | BinaryIO, max_bytes: int, *,
     digest = _sha256(stream)
     _stage(db.session if session is None else session, stream, digest)
     return StoredFile(name=display_name, size=size, type=kind, sha256=digest)
+
+
+def attach_upload(document, upload, max_bytes: int, *,
+                  session: Session | scoped_session | None = None) -> StoredFile | None:
+    """Check an uploaded file (a Werkzeug FileStorage) and stage it, then fill `document`'s file
+    columns (name, size, type, SHA-256) from it: one way for every screen that files a document.
+
+    Returns None, changing nothing, when no file was chosen. Raises UploadRefused, with nothing
+    written, when the file is not accepted; the file is stored only when `session` commits.
+    """
+    if upload is None or not upload.filename:
+        return None
+    stored = accept(upload.filename, upload.stream, max_bytes, session=session)
+    document.file_name, document.file_size = stored.name, stored.size
+    document.file_type, document.file_sha256 = stored.type, stored.sha256
+    return stored
 
 
 # -- content ------------------------------------------------------------------------------------------

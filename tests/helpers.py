@@ -52,8 +52,10 @@ def flashes(response) -> str:
 def seen_state(client, case_id) -> dict:
     """The step and version the case page shows in its move forms, as a browser would post them."""
     page = client.get(f"/admin/case/details/?id={case_id}").get_data(as_text=True)
-    step = re.search(r'name="step" value="(\d+)"', page)
-    version = re.search(r'name="version" value="(\d+)"', page)
+    form = re.search(r'<form[^>]*class="[^"]*\bmove-\w+.*?</form>', page, re.S)
+    form = form.group(0) if form else ""  # the page's other forms carry other records' versions
+    step = re.search(r'name="step" value="(\d+)"', form)
+    version = re.search(r'name="version" value="(\d+)"', form)
     if step and version:
         return {"step": step.group(1), "version": version.group(1)}
     # The page offers this user no move: a crafted request would send the case's true state.

@@ -375,7 +375,9 @@ def test_role_on_screen(app, client, accounts, role, screen, verb):
 
     if verb in WRITES:
         assert response.status_code == 302, page[:2000]
-        assert urlsplit(response.headers["Location"]).path == f"/admin/{screen}/"
+        # A registered case opens on its own page; every other save returns to its list.
+        landing = "/admin/case/details/" if (screen, verb) == ("case", "create") else f"/admin/{screen}/"
+        assert urlsplit(response.headers["Location"]).path == landing
         count, made, row = before
         count_after, made_after, row_after = after
         if verb == "create":

@@ -1,20 +1,25 @@
 """The case screen: the list, the case page and its moves."""
 import logging
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_babel import gettext
+from flask_admin.babel import gettext as admin_gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import ValidationError
 
-from admin_app import permissions
+from admin_app import dates, files, permissions
 from admin_app.admin.base import (
+    DATABASE_MESSAGE,
+    FIRST_YEAR,
+    LAST_YEAR,
     SafeAjaxLoader,
     SecuredModelView,
     parse_id,
@@ -24,8 +29,11 @@ from admin_app.admin.base import (
 from admin_app.admin.case_workflow import (
     DueWithinFilter,
     OverdueFilter,
+    current_settings,
     due_badge,
+    progress,
     report_moved,
+    held_since,
     run_move,
 )
 from admin_app.admin.case_papers import CasePapers
@@ -34,6 +42,7 @@ from admin_app.labels import (
     choices,
     explain,
     label,
+    reason_label,
     requirement_label,
     step_choices,
     step_title,
@@ -43,8 +52,12 @@ from models import (
     AgreementType,
     Case,
     CaseStatus,
+    Disposition,
     Document,
+    DocumentKind,
+    Instruction,
     Meeting,
+    MeetingStatus,
     Party,
     Role,
     StepEvent,
@@ -55,7 +68,9 @@ from models import (
 )
 from models.agreement import agreement_for_case
 from models.case import case_problems
+from models.document import next_revision
 from models.procedure import (
+    DISPOSITION_ROLES,
     CancelReason,
     Evidence,
     HoldReason,
@@ -103,7 +118,7 @@ CASE_LABELS = {
     "previous_case": _l("Follows KSB"), "renews_agreement": _l("Renews agreement"), "closed_at": _l("Closed"), "days_on_hold": _l("Days on hold"),
     "created_at": _l("Created"), "updated_at": _l("Updated"), "case": _l("Case"),
     "hold_reason": _l("Waiting for"), "cancel_reason": _l("Cancelled because"),
-    "case.registration_number": _l("Case"), "step": _l("Step"), "note": _l("Note"),
+    "case.registration_number": _l("Case"), "case.title": _l("Title"), "step": _l("Step"), "note": _l("Note"),
 }
 
 
@@ -137,7 +152,7 @@ class CaseView(CasePapers, ReassignCases, SecuredModelView):
     column_searchable_list = ("registration_number", "title", "object", "proposal_number")
     column_filters = (OverdueFilter(), DueWithinFilter(), "agreement_type", "status", "hold_reason",
                       "cancel_reason", "current_step",
-                      "opd.name", "subject.name", "assigned_to.full_name", "received_date", "due_date")
+                      "opd.name", "subject.name", "assigned_to.full_name", "received_date", "due_date", "closed_at")
     column_sortable_list = ("registration_number", "agreement_type", "title", ("subject", "subject.name"),
                             ("opd", "opd.name"), "current_step", "status", "received_date", "due_date",
                             ("assigned_to", "assigned_to.full_name"))
@@ -221,10 +236,39 @@ class CaseView(CasePapers, ReassignCases, SecuredModelView):
             moved += run_move(case, workflow.advance, current_user, seen=seen_rows[case.id])
         report_moved(moved, gettext("advanced"))
 
+    # -- the case page: the hub where a case's work is done --------------------------------------------
+    def render(self, template, **kwargs):
+        # Built before the template runs, so that a message the page cannot show beside its form
+        # is still flashed at the top.
+        if template == self.details_template and isinstance(kwargs.get("model"), Case):
+            kwargs["wf"] = self.workflow_state(kwargs["model"])
+        return super().render(template, **kwargs)
+
+    def after_model_change(self, form, model, is_created):
+        super().after_model_change(form, model, is_created)
+        if is_created:
+            flash(gettext("%(number)s registered.", number=model.registration_number), "success")
+
+    def get_save_return_url(self, model, is_created: bool = False) -> str:
+        """A registered case opens on its own page, where its work starts; the number said there
+        replaces Flask-Admin's generic "Record was successfully created."."""
+        if not is_created:
+            return super().get_save_return_url(model, is_created)
+        generic = admin_gettext("Record was successfully created.")
+        session["_flashes"] = [item for item in session.get("_flashes", []) if item[1] != generic]
+        return self.get_url(".details_view", id=model.id)
+
+    def _back_to_form(self, case: Case, form_id: str, message: str, **typed) -> Response:
+        """A refused form: back to the case page at that form, which shows why and what was typed
+        (kept in the session for that one page view)."""
+        session[REFUSAL_KEY] = {"case": case.id, "form": form_id, "message": message,
+                                **{name: (value or "")[:KEPT_TEXT] for name, value in typed.items()}}
+        return redirect(self.get_url(".details_view", id=case.id) + "#" + form_id)
+
     @expose("/move/", methods=("POST",))
     def move_view(self):
         """The buttons of the case page: the moves of models/procedure.py MOVES, made from the step
-        and version the page showed."""
+        and version the page showed. A refusal returns to the form with the note kept."""
         case = self.get_one(request.form.get("id"))
         if case is None:
             abort(404)
@@ -232,73 +276,195 @@ class CaseView(CasePapers, ReassignCases, SecuredModelView):
             kind = StepEventKind(request.form.get("move", ""))
         except ValueError:
             abort(400)
+        typed = {"note": request.form.get("note", ""), "category": request.form.get("category", ""),
+                 "to_step": request.form.get("to_step", "")}
+        form_id = f"move-{kind.value}"
         seen = _seen_state(request.form.get("step", ""), request.form.get("version", ""))
         if seen is None:
-            flash(gettext("This page did not say which step it showed; reload it and try again. "
-                          "Nothing was changed."), "error")
-            return redirect(self.get_url(".details_view", id=case.id))
+            return self._back_to_form(case, form_id, gettext(
+                "This page did not say which step it showed; reload it and try again. Nothing was changed."), **typed)
         to_step = whole_number(request.form.get("to_step"), digits=2)
         if kind is StepEventKind.RETURN and to_step is None:
-            flash(gettext("Choose the step to send the case back to."), "error")
-            return redirect(self.get_url(".details_view", id=case.id))
-        done = run_move(case, workflow.make_move, current_user, kind=kind, seen=seen, today=local_today(),
-                        note=request.form.get("note", ""), category=request.form.get("category") or None,
+            return self._back_to_form(case, form_id, gettext("Choose the step to send the case back to."), **typed)
+        reasons: list[str] = []
+        done = run_move(case, workflow.make_move, current_user, refused=reasons.append, kind=kind, seen=seen,
+                        today=local_today(), note=typed["note"], category=typed["category"] or None,
                         to_step=to_step)
-        if done:
-            flash(gettext("Saved: %(case)s is now at step %(step)s (%(status)s).", case=case.registration_number,
-                          step=case.current_step, status=label(CaseStatus, case.status)), "success")
+        if not done:
+            return self._back_to_form(case, form_id, " ".join(reasons), **typed)
+        flash(gettext("Saved: %(case)s is now at step %(step)s (%(status)s).", case=case.registration_number,
+                      step=case.current_step, status=label(CaseStatus, case.status)), "success")
         return redirect(self.get_url(".details_view", id=case.id))
 
+    @expose("/upload/", methods=("POST",))
+    def upload_view(self):
+        """The checklist's upload: a document of the kind the step needs, filed as the Documents
+        screen files one (the next version of its kind, checked and stored with the record)."""
+        case = self.get_one(request.form.get("id"))
+        if case is None:
+            abort(404)
+        kind = request.form.get("kind", "")
+        if kind not in {member.value for member in DocumentKind}:
+            abort(400)
+        typed = {"letter_number": request.form.get("letter_number", "").strip(),
+                 "letter_date": request.form.get("letter_date", "").strip()}
+        form_id = f"upload-{kind}"
+        letter_date = None
+        if typed["letter_date"]:
+            try:
+                letter_date = dates.parse_date(typed["letter_date"])
+            except ValueError:
+                letter_date = None
+            if letter_date is None or not FIRST_YEAR <= letter_date.year <= LAST_YEAR:
+                return self._back_to_form(case, form_id, str(dates.DATE_ERROR), **typed)
+        upload = request.files.get("upload")
+        if upload is None or not upload.filename:
+            return self._back_to_form(case, form_id, gettext("Choose the file to upload."), **typed)
+        try:
+            _require_open(case)
+        except ValidationError as error:
+            return self._back_to_form(case, form_id, str(error), **typed)
+        with force_locale("id"):  # the record's title is the section's own word for the kind
+            title = label(DocumentKind, kind)
+        document = Document(case=case, kind=kind, title=title, letter_number=typed["letter_number"][:100] or None,
+                            letter_date=letter_date, created_by_id=current_user.id,
+                            revision=next_revision(db.session, case.id, kind))
+        try:
+            files.attach_upload(document, upload, current_settings().upload_max_mb * 1024 * 1024,
+                                session=db.session)
+            db.session.add(document)
+            db.session.commit()
+        except files.UploadRefused as refused:
+            db.session.rollback()
+            return self._back_to_form(case, form_id, explain(refused), **typed)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("document not filed from the case page")
+            return self._back_to_form(case, form_id, str(DATABASE_MESSAGE), **typed)
+        flash(gettext("%(title)s filed as version %(version)s.", title=document.title, version=document.revision),
+              "success")
+        return redirect(self.get_url(".details_view", id=case.id) + "#checklist")
+
     def workflow_state(self, case: Case) -> dict:
-        """What the case page shows about the procedure."""
+        """What the case page shows and offers: where the case stands, the step's checklist with a
+        way to meet each item in place, the moves, and the case's records. Every link and form is
+        offered only to a user whose role may use the screen behind it."""
+        refusal = session.get(REFUSAL_KEY)
+        if refusal and refusal.get("case") == case.id:
+            session.pop(REFUSAL_KEY)
+        else:
+            refusal = None
+        user, back = current_user, url_for("case.details_view", id=case.id)
+        may = {screen: {verb for verb in (permissions.LIST, permissions.CREATE, permissions.EDIT)
+                        if permissions.can(user, verb, screen)}
+               for screen in ("case", "document", "disposition", "meeting", "agreement")}
         current = workflow.step(case.current_step)
         states, since = workflow.requirement_states(db.session, case) if case.is_open else ([], None)
+        moves = set(workflow.available_moves(case, user)) if self.can_edit else set()
+        meetings = db.session.execute(select(Meeting).where(Meeting.case_id == case.id)
+                                      .options(selectinload(Meeting.attendees))
+                                      .order_by(Meeting.scheduled_at, Meeting.id)).scalars().all()
+        live = [m for m in meetings if m.status != MeetingStatus.CANCELLED]
+        meeting = max(live, key=lambda m: m.id) if live else None
+        forms = {f"move-{kind.value}" for kind in moves}
+        requirements = [_checklist_item(requirement, met, case, meeting, may, back, forms)
+                        for requirement, met in states]
+        if any(item["dispose"] for item in requirements):
+            forms.add("disposition-form")
+        if refusal and refusal["form"] not in forms:
+            flash(refusal["message"], "error")  # its form is gone (the case moved on): say it at the top
+            refusal = None
+        documents: dict[str, list[Document]] = {}
+        for document in db.session.execute(
+                select(Document).where(Document.case_id == case.id).options(joinedload(Document.created_by))
+                .order_by(Document.revision.desc())).scalars():
+            documents.setdefault(document.kind, []).append(document)
+        views = current_app.view_functions
         return {
             "step": current, "title": step_title(current.number), "performer": label(Role, current.role),
-            "requirements": [(requirement_label(r), met, _requirement_link(r, case)) for r, met in states],
-            "rework_since": since,
-            "documents": db.session.execute(select(Document).where(Document.case_id == case.id)
-                                            .order_by(Document.kind, Document.revision)).scalars().all(),
-            "moves": set(workflow.available_moves(case, current_user)) if self.can_edit else set(),
+            "may_perform": workflow.may_perform(user.role, current.number),
+            "progress": progress(case), "due": due_badge(self, None, case, "due_date"), "held_since": held_since(case),
+            "status": label(CaseStatus, case.status), "type": label(AgreementType, case.agreement_type),
+            "requirements": requirements, "rework_since": since, "forms": forms, "refusal": refusal,
+            "moves": moves, "may": may, "back": back,
             "earlier_steps": [(n, step_title(n)) for n in range(workflow.FIRST_STEP, case.current_step)],
             "hold_reasons": choices(HoldReason), "cancel_reasons": choices(CancelReason),
             "hold_reason": label(HoldReason, case.hold_reason), "cancel_reason": label(CancelReason, case.cancel_reason),
-            "events": [(event, label(StepEventKind, event.kind), _reason_label(event)) for event in db.session.execute(
+            "events": [(event, label(StepEventKind, event.kind), reason_label(event.kind, event.reason)) for event in db.session.execute(
                 select(StepEvent).where(StepEvent.case_id == case.id)
                 .options(joinedload(StepEvent.actor)).order_by(StepEvent.id)).scalars()],
+            "documents": [(label(DocumentKind, kind), documents[kind]) for kind in DocumentKind if kind in documents],
+            "previewable": files.PREVIEWABLE if "document.preview_view" in views else frozenset(),
+            "dispositions": [(d, label(Instruction, d.instruction), label(Role, d.to_role),
+                              d.done_at is None and (d.to_user_id == user.id or d.to_role == user.role))
+                             for d in db.session.execute(
+                                 select(Disposition).where(Disposition.case_id == case.id)
+                                 .options(joinedload(Disposition.author), joinedload(Disposition.to_user))
+                                 .order_by(Disposition.created_at, Disposition.id)).scalars()],
+            "may_mark_done": "disposition.done_view" in views and "l" in may["disposition"],
+            "meetings": [(m, label(MeetingStatus, m.status)) for m in meetings],
+            "letters": (("invitation", gettext("Invitation")), ("memo", gettext("Nota Dinas"))),
+            "workers": db.session.execute(select(User).where(User.active.is_(True),
+                                                             User.role.in_(permissions.CASE_WORKERS))
+                                          .order_by(User.full_name)).scalars().all(),
+            "disposition_roles": [(role.value, label(Role, role)) for role in DISPOSITION_ROLES],
+            "instructions": choices(Instruction),
             "can_write": self.can_edit,
             "agreement": agreement_for_case(db.session, case.id),
-            "may_register": case.status == CaseStatus.DONE
-            and permissions.can(current_user, permissions.CREATE, "agreement"),
+            "may_register": case.status == CaseStatus.DONE and "c" in may["agreement"],
         }
+
+
+# What a refused form's typed text the next page view keeps (the session is a cookie of ~4 KB).
+REFUSAL_KEY, KEPT_TEXT = "case_page_refusal", 1000
+
+
+def _checklist_item(requirement: Requirement, met: bool, case: Case, meeting: Meeting | None, may: dict,
+                    back: str, forms: set) -> dict:
+    """One line of the checklist and what the user may do about it right there: upload the
+    document (its kind fixed), generate the letter from the meeting, write the disposition, plan
+    or close the meeting. `forms` collects the ids of the forms the page will carry."""
+    item = {"label": requirement_label(requirement), "met": met, "evidence": requirement.evidence.value,
+            "kind": requirement.document_kind, "upload": False, "dispose": False, "held": None,
+            "links": [], "form_id": None}
+    links = item["links"]
+    if requirement.document_kind == DocumentKind.DISPOSITION_SHEET and "l" in may["case"]:
+        links.append((url_for("case.sheet_view", id=case.id), gettext("Print disposition sheet"), "sheet"))
+    if met:
+        return item
+    evidence, writes_meetings = requirement.evidence, may["meeting"]
+    if evidence is Evidence.DOCUMENT:
+        if requirement.document_kind in (DocumentKind.INVITATION, DocumentKind.MEMO) and "c" in writes_meetings:
+            if meeting is not None:
+                caption = gettext("Generate the invitation") if requirement.document_kind == DocumentKind.INVITATION \
+                    else gettext("Generate the Nota Dinas")
+                links.append((url_for("meeting.letter_view", id=meeting.id, kind=requirement.document_kind,
+                                      url=back), caption, "letter"))
+            else:
+                links.append((url_for("meeting.create_view", case=case.id, url=back),
+                              gettext("Plan the meeting"), "meeting"))
+        if "c" in may["document"]:
+            item["upload"], item["form_id"] = True, f"upload-{requirement.document_kind}"
+            forms.add(item["form_id"])
+            links.append((url_for("document.create_view", case=case.id, kind=requirement.document_kind, url=back),
+                          gettext("Full form"), "form"))
+    elif evidence is Evidence.DISPOSITION:
+        item["dispose"] = "c" in may["disposition"]
+    elif evidence is Evidence.MEETING_HELD and meeting is not None:
+        if "e" in writes_meetings and "meeting.held_view" in current_app.view_functions:
+            item["held"], item["form_id"] = meeting, "meeting-held"
+            forms.add("meeting-held")
+        elif "e" in writes_meetings:
+            links.append((url_for("meeting.edit_view", id=meeting.id, url=back), gettext("Open the meeting"), "meeting"))
+    elif "c" in writes_meetings:  # a meeting to plan (or, with none yet, to plan before holding it)
+        links.append((url_for("meeting.create_view", case=case.id, url=back), gettext("Plan the meeting"), "meeting"))
+    return item
 
 
 def _seen_state(step_text: str, version_text: str) -> tuple[int, int] | None:
     """The (step, version) a page showed, from its hidden fields; None when absent or malformed."""
     step, version = whole_number(step_text, digits=2), whole_number(version_text, digits=9)
     return None if step is None or version is None else (step, version)
-
-
-def _reason_label(event: StepEvent) -> str:
-    if event.kind == StepEventKind.HOLD:
-        return label(HoldReason, event.reason)
-    if event.kind == StepEventKind.CANCEL:
-        return label(CancelReason, event.reason)
-    return ""
-
-
-def _requirement_link(requirement: Requirement, case: Case) -> str | None:
-    """Where to make the evidence a step needs, with the case (and the document kind) filled in."""
-    back = url_for("case.details_view", id=case.id)
-    if requirement.evidence is Evidence.DOCUMENT:
-        return url_for("document.create_view", case=case.id, kind=requirement.document_kind, url=back)
-    if requirement.evidence is Evidence.DISPOSITION:
-        return url_for("disposition.create_view", case=case.id, url=back)
-    meeting = db.session.execute(select(Meeting.id).where(Meeting.case_id == case.id)
-                                 .order_by(Meeting.id.desc())).scalar()
-    if meeting is not None and requirement.evidence is Evidence.MEETING_HELD:
-        return url_for("meeting.edit_view", id=meeting, url=back)
-    return url_for("meeting.create_view", case=case.id, url=back)
 
 
 def _require_open(case: Case | None) -> None:
