@@ -1,6 +1,6 @@
 """A cooperation request (case) and its append-only step history."""
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     CheckConstraint,
@@ -114,6 +114,11 @@ class Case(Timestamped, Versioned, db.Model):
         reference = (self.held_since or today) if self.status == CaseStatus.ON_HOLD else today
         return (self.due_date - reference).days
 
+
+
+def due_within_clause(today: date, days: int):
+    """SQL for 'due soon': open (not on hold) and due from today to `days` ahead."""
+    return and_(Case.status == CaseStatus.OPEN, Case.due_date >= today, Case.due_date <= today + timedelta(days=days))
 
 
 def overdue_clause(today: date):

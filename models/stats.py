@@ -1,18 +1,22 @@
-"""Figures of the dashboard, computed by the database where it can and in Python where the
-SQL would differ between SQLite and PostgreSQL (durations)."""
-from collections import defaultdict
+"""Figures of the dashboard, each one aggregate query: counted and grouped by the database, never by
+loading the cases into Python. Durations are the one place where SQLite and PostgreSQL write the
+SQL differently (`_days_between`)."""
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.case import Case, StepEvent, overdue_clause
 from models.disposition import Disposition
 from models.procedure import OPEN_STATUSES, STEPS, CaseStatus
+from models.sla import CITY_TIME_ZONE
 from models.user import User
+from models.workload import due_within_clause
 
 
 def open_by_step(session: Session) -> dict[int, int]:
+    """Open (or held) cases at each step, every step listed, in step order."""
     rows = session.execute(select(Case.current_step, func.count()).where(Case.status.in_(OPEN_STATUSES))
                            .group_by(Case.current_step)).all()
     counts = dict(rows)
@@ -20,6 +24,7 @@ def open_by_step(session: Session) -> dict[int, int]:
 
 
 def open_by_type(session: Session) -> dict[str, int]:
+    """Open (or held) cases of each agreement type."""
     rows = session.execute(select(Case.agreement_type, func.count()).where(Case.status.in_(OPEN_STATUSES))
                            .group_by(Case.agreement_type)).all()
     return {"KSB": 0, "PKS": 0, **dict(rows)}
@@ -29,54 +34,87 @@ def overdue_count(session: Session, today: date) -> int:
     return session.execute(select(func.count()).select_from(Case).where(overdue_clause(today))).scalar_one()
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min).replace(tzinfo=timezone.utc)
+def due_soon_count(session: Session, today: date, days: int) -> int:
+    """Open cases due from today to `days` ahead (the case list's "Due within (days)" filter)."""
+    return session.execute(select(func.count()).select_from(Case)
+                           .where(due_within_clause(today, days))).scalar_one()
+
+
+def start_of(day: date) -> datetime:
+    """Midnight of `day` in Probolinggo, as the UTC instant the database compares with."""
+    return datetime.combine(day, time.min, tzinfo=CITY_TIME_ZONE).astimezone(timezone.utc)
 
 
 def completed_in_year(session: Session, today: date) -> int:
+    """Cases completed since 1 January (Probolinggo time) of this year."""
     return session.execute(select(func.count()).select_from(Case).where(
-        Case.status == CaseStatus.DONE, Case.closed_at >= _start_of(date(today.year, 1, 1)))).scalar_one()
+        Case.status == CaseStatus.DONE, Case.closed_at >= start_of(date(today.year, 1, 1)))).scalar_one()
+
+
+def _local_day(session: Session, instant):
+    """SQL: the Probolinggo calendar day of a stored UTC instant (WIB is UTC+7 all year)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(str(CITY_TIME_ZONE), instant))
+    return func.date(instant, "+7 hours")
 
 
 def on_time_share(session: Session, today: date) -> tuple[int, int]:
     """(closed on or before the due date, closed) over the last 12 months."""
-    rows = session.execute(select(Case.closed_at, Case.due_date).where(
-        Case.status == CaseStatus.DONE, Case.closed_at >= _start_of(today - timedelta(days=365)))).all()
-    on_time = sum(1 for closed_at, due in rows if closed_at.date() <= due)
-    return on_time, len(rows)
+    on_time = case((_local_day(session, Case.closed_at) <= Case.due_date, 1), else_=0)
+    row = session.execute(select(func.coalesce(func.sum(on_time), 0), func.count()).where(
+        Case.status == CaseStatus.DONE, Case.closed_at >= start_of(today - timedelta(days=365)))).one()
+    return int(row[0]), int(row[1])
 
 
-def mean_days_per_step(session: Session, today: date) -> dict[int, float]:
-    """Mean days a case spent at each step (over moves of the last 12 months); where cases wait longest."""
-    events = session.execute(
-        select(StepEvent.case_id, StepEvent.to_step, StepEvent.at)
-        .where(StepEvent.at >= _start_of(today - timedelta(days=365)))
-        .order_by(StepEvent.case_id, StepEvent.at, StepEvent.id)).all()
-    spent: dict[tuple[int, int], float] = defaultdict(float)
-    for current, following in zip(events, events[1:]):
-        if current.case_id == following.case_id:
-            spent[(current.case_id, current.to_step)] += (following.at - current.at).total_seconds() / 86400
-    per_step: dict[int, list[float]] = defaultdict(list)
-    for (_, step_number), days in spent.items():
-        per_step[step_number].append(days)
-    return {number: round(sum(values) / len(values), 1) for number, values in sorted(per_step.items())}
+def _days_between(session: Session, later, earlier):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
 
 
-def open_dispositions_per_person(session: Session) -> list[tuple[str, int]]:
-    """Undone dispositions by addressee (a person, or a whole role)."""
+def mean_days_per_step(session: Session, today: date) -> list[tuple[int, float]]:
+    """Where cases wait longest: the mean days a case spent at each step (its visits of that step
+    added up), over moves of the last 12 months; longest first, one decimal."""
+    following = func.lead(StepEvent.at).over(partition_by=StepEvent.case_id, order_by=(StepEvent.at, StepEvent.id))
+    moves = (select(StepEvent.case_id, StepEvent.to_step, StepEvent.at, following.label("left_at"))
+             .where(StepEvent.at >= start_of(today - timedelta(days=365))).subquery())
+    per_case = (select(moves.c.to_step, func.sum(_days_between(session, moves.c.left_at, moves.c.at)).label("days"))
+                .where(moves.c.left_at.is_not(None)).group_by(moves.c.case_id, moves.c.to_step).subquery())
+    rows = session.execute(select(per_case.c.to_step, func.avg(per_case.c.days))
+                           .group_by(per_case.c.to_step)).all()
+    means = [(int(step_number), round(float(days), 1)) for step_number, days in rows]
+    return sorted(means, key=lambda row: (-row[1], row[0]))
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Undone dispositions of one addressee: a person (`name`), or a whole role (`role`, no person)."""
+
+    name: str | None
+    role: str | None
+    count: int
+
+
+def open_dispositions_per_person(session: Session) -> list[Addressee]:
+    """Undone dispositions by addressee, most first."""
     rows = session.execute(
-        select(User.full_name, Disposition.to_role, func.count())
+        select(User.full_name, case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None), func.count())
         .select_from(Disposition).outerjoin(User, User.id == Disposition.to_user_id)
         .where(Disposition.done_at.is_(None))
-        .group_by(User.full_name, Disposition.to_role)
-        .order_by(func.count().desc())).all()
-    return [(name or role or "?", count) for name, role, count in rows]
+        .group_by(User.full_name, case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None))
+        .order_by(func.count().desc(), User.full_name)).all()
+    return [Addressee(name, role, count) for name, role, count in rows]
 
 
 def needing_attention(session: Session, today: date, within_days: int, limit: int = 25) -> list[Case]:
     """Open cases overdue or due within `within_days`, most urgent first, with who holds them."""
     return list(session.execute(
         select(Case).options(joinedload(Case.assigned_to), joinedload(Case.opd))
-        .where(or_(overdue_clause(today),
-                   and_(Case.status == CaseStatus.OPEN, Case.due_date <= today + timedelta(days=within_days))))
+        .where(or_(overdue_clause(today), due_within_clause(today, within_days)))
         .order_by(Case.due_date, Case.id).limit(limit)).scalars())
+
+
+def attention_count(session: Session, today: date, within_days: int) -> int:
+    return session.execute(select(func.count()).select_from(Case).where(
+        or_(overdue_clause(today), due_within_clause(today, within_days)))).scalar_one()
+

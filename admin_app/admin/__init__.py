@@ -32,6 +32,7 @@ def init_admin(app: Flask) -> Admin:
     )
     from admin_app.admin.cases import CaseView
     from admin_app.admin.dashboard import DashboardView
+    from admin_app.admin.my_work import navigation_context
     from admin_app.admin.records import (
         AuditLogView,
         ComplaintView,
@@ -46,11 +47,13 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name=_l("Cooperation Service"),
-        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        # The landing page: My work for who works cases, the figures or the shortcuts for the others.
+        index_view=DashboardView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
         translations_path=os.path.join(app.root_path, "translations"),
         csp_nonce_generator=csp_nonce,
     )
+    app.context_processor(navigation_context)  # the My work badge of the navigation bar
     cases, reference, records = _l("Cases"), _l("Reference data"), _l("Records")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), category=cases, endpoint="case"))
     admin.add_view(DispositionView(Disposition, db, name=_l("Dispositions"), category=cases, endpoint="disposition"))
