@@ -8,24 +8,16 @@ Needs /usr/bin/chromium (`apt-get install chromium`) and Playwright for Python
 (`pip install -r requirements.txt`); without them the tests are skipped, except in CI
 (CI=true), where a missing browser fails the run so that a skip never passes for a pass.
 """
-import os
 import re
-import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from models import Case, StepEvent, User, db
+from tests.browser_support import TRANSLATIONS, browser, new_context, serving, watch  # noqa: F401 (fixture)
+from tests.browser_support import problems as _problems
 from tests.factories import PASSWORD, make_party
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 15_000
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
 
 # The case the staff member registers in the story, as typed into the form.
 NEW_CASE = {
@@ -35,57 +27,13 @@ NEW_CASE = {
 }
 
 
-def _browser_unavailable() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} not found: install Debian's browser with `apt-get install chromium`"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as error:
-        return f"Playwright for Python cannot be imported ({error}): `pip install -r requirements.txt`"
-    return None
-
-
-# -- fixtures -------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    reason = _browser_unavailable()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
+# -- fixtures (browser: one Chromium per module, from tests/browser_support.py) -------------------
 
 @pytest.fixture()
 def live_server(app):
     """The test app served over real HTTP on a free port, with CSRF protection on as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.config["WTF_CSRF_ENABLED"] = False
-
-
-# Every page reports a Content-Security-Policy violation as a console error named "CSP violation".
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => console.error(
-    `CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}`
-    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} ${event.sample}`));
-"""
+    with serving(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture()
@@ -95,48 +43,15 @@ def page(browser, live_server):
     The panel's Content-Security-Policy is on, as in production: a test fails at teardown on any
     CSP violation, script error or console error. Its own error pages (a deliberate 403 or 400)
     are the only console errors allowed: Chromium logs every document answered with 4xx."""
-    context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta",
-                                  viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context = new_context(browser)
     tabs = []
-    context.on("page", lambda opened: _watch(opened, tabs))  # second tabs are watched too
+    context.on("page", lambda opened: watch(opened, tabs))  # second tabs are watched too
     tab = context.new_page()
-    _watch(tab, tabs)
+    watch(tab, tabs)
     yield tab
     problems = [problem for watched in tabs for problem in _problems(watched)]
     context.close()
     assert problems == [], "the browser reported: " + "\n".join(problems)
-
-
-def _watch(tab, tabs: list) -> None:
-    if tab in tabs:
-        return  # already watched
-    tabs.append(tab)
-    tab.requests, tab.failed, tab.script_errors, tab.console_errors, tab.error_documents = [], [], [], [], set()
-    tab.on("request", lambda request: tab.requests.append(request.url))
-    tab.on("response", lambda response: _record_response(tab, response))
-    tab.on("requestfailed", lambda request: tab.failed.append(f"failed {request.url}: {request.failure}"))
-    tab.on("pageerror", lambda error: tab.script_errors.append(str(error)))
-    tab.on("console", lambda message: message.type == "error" and tab.console_errors.append(message))
-
-
-def _record_response(tab, response) -> None:
-    if response.status >= 400:
-        tab.failed.append(f"{response.status} {response.request.method} {response.url}")
-        if response.request.resource_type == "document":
-            tab.error_documents.add(response.url)
-
-
-def _problems(tab) -> list[str]:
-    """What the tab reported that no working page reports."""
-    problems = [f"script error: {error}" for error in tab.script_errors]
-    for message in tab.console_errors:
-        if (message.text.startswith("Failed to load resource: the server responded with a status of 4")
-                and message.location.get("url") in tab.error_documents):
-            continue  # the error page the test asked for
-        problems.append(f"console error: {message.text} ({message.location.get('url')})")
-    return problems
 
 
 @pytest.fixture()
@@ -177,7 +92,7 @@ def our_catalogue() -> dict[str, str]:
 # -- steps of the stories --------------------------------------------------------------------------
 
 def log_in(page, base_url: str, username: str) -> None:
-    """Open the panel, get sent to the login form, log in, land on the dashboard."""
+    """Open the panel, get sent to the login form, log in, land on the role's first page."""
     page.goto(base_url + "/")
     assert re.search(r"/login\?next=", page.url), page.url
     assert page.locator("html").get_attribute("lang") == "id"  # a new visitor gets the Indonesian page
@@ -187,7 +102,7 @@ def log_in(page, base_url: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.locator('form.card button[type="submit"]').click()
     page.wait_for_url(base_url + "/admin/")
-    assert page.locator("#overdue-count").is_visible()  # the dashboard of someone who works cases
+    assert page.locator("#user-menu").is_visible()  # logged in, whichever page the role lands on
 
 
 def open_case_list(page, base_url: str) -> None:
@@ -252,7 +167,7 @@ def register_case(page, base_url: str) -> None:
     open_create_form(page, base_url)
     fill_case_form(page)
     save_button(page).click()
-    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/case/(\?.*)?$"))
+    page.wait_for_url(re.compile(re.escape(base_url) + r"/admin/case/details/\?id=\d+$"))
 
 
 # -- the stories -----------------------------------------------------------------------------------
@@ -261,15 +176,16 @@ def test_staff_registers_a_case_through_the_browser(app, users, staff, parties, 
     log_in(page, live_server, staff)
     register_case(page, live_server)
 
-    assert page.locator(".alert-success").inner_text().strip().endswith("Data berhasil ditambahkan.")
-    row = page.locator("table.model-list tbody tr", has_text=NEW_CASE["title"])
-    assert row.count() == 1
-    number = row.locator("td.col-registration_number").inner_text().strip()
+    # Registering lands on the new case's page, which says its number.
+    assert page.locator(".alert-success").inner_text().strip().endswith("KS/2026/0001 telah didaftarkan.")
+    header = page.locator("#case-header")
+    number = header.locator("#case-number").inner_text().strip()
     assert re.fullmatch(r"KS/\d{4}/\d{4}", number) and number == "KS/2026/0001"
-    assert "Universitas Panca Marga" in row.inner_text() and "Dinas Pendidikan dan Kebudayaan" in row.inner_text()
-    shot = tmp_path / "case-list.png"
+    assert NEW_CASE["title"] in header.inner_text()
+    assert "Universitas Panca Marga" in header.inner_text() and "Dinas Pendidikan dan Kebudayaan" in header.inner_text()
+    shot = tmp_path / "case-page.png"
     page.screenshot(path=str(shot), full_page=True)
-    print(f"\nscreenshot of the case list: {shot}")
+    print(f"\nscreenshot of the case page: {shot}")
 
     with app.app_context():
         case = db.session.execute(select(Case)).scalar_one()
@@ -421,8 +337,14 @@ def test_a_second_tab_cannot_advance_the_case_again_and_a_supervisor_cancels_it(
     assert page.locator(".alert").count() == 0  # the form's own required fields stopped it
     page.select_option('.move-cancel select[name="category"]', "withdrawn")
     page.fill('.move-cancel input[name="note"]', "Surat penarikan dari OPD")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # asked first: dismissed, nothing happens
     page.locator("#cancel").click()
-    page.wait_for_load_state()
+    page.wait_for_timeout(300)
+    with app.app_context():
+        assert db.session.get(Case, case_id).status == "open"
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.locator("#cancel").click()
     assert page.locator(".alert-success").count() == 1
     assert page.locator("#cancel-reason").inner_text().endswith("Withdrawn by the OPD")
     assert page.locator("#advance").count() == 0
@@ -438,9 +360,10 @@ def test_the_dashboard_draws_its_charts(app, users, page, live_server):
             make_case(current_step=2 + number, proposal_number=f"B/{number}")
         db.session.commit()
     log_in(page, live_server, "kabag")
+    page.goto(f"{live_server}/admin/figures/")  # the section's figures, one link from My work
     bars = page.locator("#chart-steps rect")
     assert bars.count() == 17
-    widths = [float(bars.nth(index).get_attribute("width")) for index in range(17)]
+    widths = [float(bars.nth(index).get_attribute("width").rstrip("%")) for index in range(17)]
     assert [index + 1 for index, width in enumerate(widths) if width > 0] == [2, 3, 4]
     assert page.locator("#chart-steps").bounding_box()["height"] > 100
 
@@ -609,9 +532,9 @@ def test_the_handlers_flask_admin_writes_inline_work_under_the_policy(app, users
     inline = page.locator("form.admin-form div.inline-field").first
     added = inline.locator(":scope > .inline-field-list > .inline-field")
     before = added.count()
-    inline.locator(':scope > a.btn[id$="-button"]').click()
+    inline.locator(':scope > .btn[id$="-button"]').click()
     assert added.count() == before + 1
     page.once("dialog", lambda dialog: dialog.accept())
-    added.last.locator("a.inline-remove-field").click()
+    added.last.locator(".inline-remove-field").click()
     assert added.count() == before
     assert page.url.startswith(f"{live_server}/admin/meeting/new/")

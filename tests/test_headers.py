@@ -98,7 +98,6 @@ def test_the_nonce_is_new_for_every_response_and_is_the_one_on_the_inline_script
         page = response.get_data(as_text=True)
         scripts = re.findall(r"<script\b[^>]*>", page)
         inline = [tag for tag in scripts if " src=" not in tag]
-        assert inline, "the panel's pages set <html lang> with an inline script"
         assert all(f'nonce="{nonce}"' in tag for tag in inline), inline
         assert set(re.findall(r'\bnonce="([^"]*)"', page)) == {nonce}  # no stale or empty nonce anywhere
         # Inline handlers cannot carry a nonce: none may reach the page (static/csp.js runs Flask-Admin's).
