@@ -38,6 +38,7 @@ from admin_app.admin.case_workflow import (
 )
 from admin_app.admin.case_papers import CasePapers
 from admin_app.admin.reassign import ReassignCases
+from admin_app.admin.search import IndexedSearch
 from admin_app.labels import (
     choices,
     explain,
@@ -122,7 +123,7 @@ CASE_LABELS = {
 }
 
 
-class CaseView(CasePapers, ReassignCases, SecuredModelView):
+class CaseView(IndexedSearch, CasePapers, ReassignCases, SecuredModelView):
     screen = "case"
     action_verbs = {"advance": permissions.EDIT, "reassign": permissions.ASSIGN}
     details_template = "admin/case_details.html"
@@ -154,8 +155,9 @@ class CaseView(CasePapers, ReassignCases, SecuredModelView):
                       "cancel_reason", "current_step",
                       "opd.name", "subject.name", "assigned_to.full_name", "received_date", "due_date", "closed_at")
     column_sortable_list = ("registration_number", "agreement_type", "title", ("subject", "subject.name"),
-                            ("opd", "opd.name"), "current_step", "status", "received_date", "due_date",
-                            ("assigned_to", "assigned_to.full_name"))
+                            ("opd", "opd.name"), "current_step", "status", "received_date",
+                            # Equal due dates keep one order from page to page, the indexes' order.
+                            ("due_date", ("due_date", "id")), ("assigned_to", "assigned_to.full_name"))
     column_default_sort = ("received_date", True)
     column_choices = {"agreement_type": choices(AgreementType), "status": choices(CaseStatus),
                       "current_step": step_choices(), "hold_reason": choices(HoldReason),
@@ -189,9 +191,11 @@ class CaseView(CasePapers, ReassignCases, SecuredModelView):
         return form
 
     def _get_list_extra_args(self):
-        """The overdue list is read by how late: the earliest due date first, unless the user sorts."""
+        """The overdue and due-soon lists are read by the deadline: the earliest due date first (the
+        most days late, the soonest due), unless the user sorts. An index serves each in that
+        order (Case.__table_args__), so a page reads its own rows and no more."""
         view_args = super()._get_list_extra_args()
-        if view_args.sort is None and any(isinstance(self._filters[index], OverdueFilter)
+        if view_args.sort is None and any(isinstance(self._filters[index], (OverdueFilter, DueWithinFilter))
                                           for index, _, _ in view_args.filters or ()):
             view_args.sort = [name for name, _ in self._list_columns].index("due_date")
             view_args.sort_desc = 0
