@@ -6,6 +6,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -14,12 +15,20 @@ from sqlalchemy import (
     and_,
     event,
     func,
+    literal,
+    literal_column,
     or_,
+    select,
+    text,
 )
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
-from models.base import N_, Timestamped, Versioned, db, utcnow
+from models.base import N_, Timestamped, Versioned, as_utc, db, utcnow
 from models.counter import next_number
 from models.party import Party
 from models.procedure import (
@@ -31,7 +40,7 @@ from models.procedure import (
     HoldReason,
     StepEventKind,
 )
-from models.sla import due_date_for
+from models.sla import CITY_TIME_ZONE, due_date_for, is_working_day
 from models.user import User, _in_values
 
 
@@ -40,6 +49,11 @@ class AgreementType(enum.StrEnum):
     PKS = "PKS"  # Perjanjian Kerja Sama: cooperation agreement, at most 1 month
 
 
+
+
+# The open cases (OPEN_STATUSES) as SQL text: the predicate of the partial index ix_case_open_due_date,
+# and, as open_clause(), a term of the deadline clauses written the same way.
+OPEN_STATUS_SQL = f"status IN ({', '.join(repr(status.value) for status in OPEN_STATUSES)})"
 
 
 class Case(Timestamped, Versioned, db.Model):
@@ -57,8 +71,22 @@ class Case(Timestamped, Versioned, db.Model):
         CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
         CheckConstraint("due_date >= received_date", name="due_after_received"),
         CheckConstraint("previous_case_id IS NULL OR previous_case_id <> id", name="not_own_previous"),
-        # The supervisors' overdue filter: open cases by due date.
-        Index("ix_case_status_due_date", "status", "due_date"),
+        # The search box's trigram index on PostgreSQL (migration 0006; admin_app/admin/search.py asks
+        # the same expression), parenthesised as PostgreSQL reflects it so autogenerate sees the same
+        # index. SQLite has an FTS5 table instead, made by the migration and kept by triggers.
+        Index("ix_case_search_text", literal_column(
+            "((((((registration_number || ' ') || title) || ' ') || object) || ' ') || proposal_number)").label("search_text"),
+            postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # The due-soon list: open cases by due date (the id orders equal dates, as the list does).
+        Index("ix_case_status_due_date", "status", "due_date", "id"),
+        # The overdue list: open and on-hold cases by due date, the most days late first. Partial,
+        # as the two statuses are late by different rules (overdue_clause): a (status, due_date)
+        # index gives them in two runs that only a sort of every late case could merge. It holds
+        # what the rules read (status, held_since), so the list's count never reads the table.
+        Index("ix_case_open_due_date", "due_date", "id", "status", "held_since",
+              sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
+        # My work's badge (on every page) and the open cases per step: counted from the index alone.
+        Index("ix_case_status_step_assignee", "status", "current_step", "assigned_to_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,12 +149,40 @@ def due_within_clause(today: date, days: int):
     return and_(Case.status == CaseStatus.OPEN, Case.due_date >= today, Case.due_date <= today + timedelta(days=days))
 
 
+class likely(FunctionElement):
+    """A condition true for most rows: SQLite's `likely(x)`, the plain condition elsewhere. Without
+    statistics SQLite takes an equality on an indexed column for a rare one, and would look open cases
+    up by status, then sort every late one by due date; told the status test is not selective, it
+    reads them from ix_case_open_due_date in order instead. PostgreSQL plans from its statistics."""
+
+    name = "likely"
+    inherit_cache = True
+
+
+@compiles(likely)
+def _plain_condition(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(likely, "sqlite")
+def _likely_condition(element, compiler, **kw):
+    return f"likely({compiler.process(element.clauses, **kw)})"
+
+
+def open_clause():
+    """SQL for 'open or on hold', the statuses written into the statement (not bound): a query uses
+    the partial index ix_case_open_due_date only when its WHERE has the index's predicate as a term
+    (SQLite matches the terms as written; PostgreSQL must prove it before the values are bound)."""
+    return likely(Case.status.in_([literal(status.value, literal_execute=True) for status in OPEN_STATUSES]))
+
+
 def overdue_clause(today: date):
-    """SQL for 'overdue': open past its due date, or put on hold when already past it."""
-    return or_(
-        and_(Case.status == CaseStatus.OPEN, Case.due_date < today),
-        and_(Case.status == CaseStatus.ON_HOLD, Case.due_date < func.coalesce(Case.held_since, today)),
-    )
+    """SQL for 'overdue': open past its due date, or put on hold when already past it (a hold
+    begins today or earlier, so a late case on hold is also past its date today). Written as a
+    range of ix_case_open_due_date (open_clause, due date before today) that the index serves in
+    due date order, then the hold's own test."""
+    return and_(open_clause(), Case.due_date < today, or_(
+        Case.status == CaseStatus.OPEN, Case.due_date < func.coalesce(Case.held_since, today)))
 
 
 class StepEvent(db.Model):
@@ -149,12 +205,40 @@ class StepEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     # The category of a hold or a cancellation (HoldReason, CancelReason).
     reason: Mapped[str | None] = mapped_column(String(32))
+    # How long the case spent on `from_step` since the previous event of its history, written with the
+    # event (_time_on_steps, which also adds it to StepTimeByDay) so nothing pairs events: calendar days
+    # as a fraction (the two instants apart), and working days by the SLA calendar (the working days
+    # after the day it came, up to the day it left, Probolinggo dates: same day 0, Friday to Monday 1).
+    # A stretch on hold (the previous event is a hold) counts 0, as the SLA does not count it either;
+    # a send back, a hold and a cancellation count the time on the step they leave like a move does.
+    # None on the register event only.
+    days_on_step: Mapped[float | None] = mapped_column(Float)
+    working_days_on_step: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_step}→{self.to_step}"
+
+
+class StepTimeByDay(db.Model):
+    """The time on each step added up per day the cases left it (Probolinggo dates), kept by every
+    step event in its own transaction (_time_on_steps): the dashboard reads a year of it, at most
+    365 × 17 rows, instead of every event of the year. `visits` counts the moves that end a stay
+    on the step (advance, send back, complete, cancel); a hold and a resume add time only."""
+
+    __tablename__ = "step_time_by_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    days: Mapped[float] = mapped_column(Float)
+    working_days: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer)
+
+
+# The moves after which the case is no longer on the step it left.
+ENDS_A_STAY = (StepEventKind.ADVANCE, StepEventKind.RETURN, StepEventKind.COMPLETE, StepEventKind.CANCEL)
 
 
 def case_problems(case: Case) -> list[str]:
@@ -203,6 +287,85 @@ def _prepare_cases(session: Session, flush_context, instances) -> None:
 def _changed(obj, *attributes: str) -> bool:
     state = sa_inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+def working_days_after(start: date, end: date) -> int:
+    """Working days (SLA calendar) after `start`, up to and including `end`."""
+    return sum(1 for offset in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=offset)))
+
+
+def time_on_step(left_at: datetime, came_at: datetime, previous_kind: str) -> tuple[float, int]:
+    """(calendar days, working days) of a stretch on a step from `came_at` (the previous event,
+    of kind `previous_kind`) to `left_at`: (0, 0) for a stretch on hold."""
+    if previous_kind == StepEventKind.HOLD:
+        return 0.0, 0
+    left_at, came_at = as_utc(left_at), as_utc(came_at)
+    local = lambda instant: instant.astimezone(CITY_TIME_ZONE).date()
+    return (left_at - came_at).total_seconds() / 86400, working_days_after(local(came_at), local(left_at))
+
+
+# Registered after _prepare_cases, so it also sees the register events that one adds to new cases.
+@event.listens_for(Session, "before_flush")
+def _time_on_steps(session: Session, flush_context, instances) -> None:
+    """Fill the time on the step each new step event leaves, from the case's previous event: the one
+    before it in the same flush, else the newest stored one (a history is written in time order);
+    and add it to the step's totals of the day (StepTimeByDay)."""
+    new_events: dict[object, list[StepEvent]] = {}
+    totals: dict[tuple[date, int], list] = {}  # (day left, step): [days, working days, visits]
+    for obj in session.new:
+        if isinstance(obj, StepEvent):
+            obj.at = obj.at or utcnow()
+            owner = obj.case  # a new case has no id yet: its events are keyed by the object
+            key = obj.case_id if owner is None else owner.id if owner.id is not None else owner
+            new_events.setdefault(key, []).append(obj)
+    for key, events in new_events.items():
+        events.sort(key=lambda ev: (as_utc(ev.at), sa_inspect(ev).insert_order))
+        previous = None
+        if isinstance(key, int):
+            with session.no_autoflush:
+                previous = session.execute(select(StepEvent.at, StepEvent.kind).where(StepEvent.case_id == key)
+                                           .order_by(StepEvent.at.desc(), StepEvent.id.desc()).limit(1)).first()
+        for ev in events:
+            if previous is not None and ev.kind != StepEventKind.REGISTER and ev.days_on_step is None:
+                ev.days_on_step, ev.working_days_on_step = time_on_step(ev.at, previous[0], previous[1])
+            previous = (ev.at, ev.kind)
+            if ev.days_on_step is not None and ev.from_step is not None:
+                total = totals.setdefault((as_utc(ev.at).astimezone(CITY_TIME_ZONE).date(), ev.from_step), [0.0, 0, 0])
+                total[0] += ev.days_on_step
+                total[1] += ev.working_days_on_step or 0
+                total[2] += ev.kind in ENDS_A_STAY
+    if totals:
+        pending = session.info.setdefault("step_time_totals", {})
+        for key, (days, working_days, visits) in totals.items():
+            added = pending.setdefault(key, [0.0, 0, 0])
+            added[0], added[1], added[2] = added[0] + days, added[1] + working_days, added[2] + visits
+
+
+@event.listens_for(Session, "after_flush")
+def _add_step_time(session: Session, flush_context) -> None:
+    """Add the flushed events' time to the day's totals of each step: one upsert per (day, step),
+    so concurrent moves add and never overwrite. After the flush, when the case's version check has
+    passed, and in key order, so two transactions never wait on each other's totals crosswise.
+    Written as SQL, not as ORM objects: the totals are no one's record, so they get no audit row."""
+    totals = session.info.pop("step_time_totals", None)
+    if not totals:
+        return
+    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = StepTimeByDay.__table__
+    for (day, step_number), (days, working_days, visits) in sorted(totals.items()):
+        statement = upsert(table).values(day=day, step=step_number, days=days, working_days=working_days,
+                                         visits=visits)
+        session.connection().execute(statement.on_conflict_do_update(
+            index_elements=[table.c.day, table.c.step], set_={
+                "days": table.c.days + statement.excluded.days,
+                "working_days": table.c.working_days + statement.excluded.working_days,
+                "visits": table.c.visits + statement.excluded.visits}))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_step_time(session: Session, previous_transaction) -> None:
+    """A flush that failed or a rolled back transaction adds nothing to the totals."""
+    session.info.pop("step_time_totals", None)
 
 
 @event.listens_for(StepEvent, "before_update")

@@ -7,12 +7,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from admin_app import create_app
+from admin_app.admin.search import include_name
 from models import Case, Complaint, Meeting, Party, StepEvent, User, db
 
 
 def test_migrations_build_exactly_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         assert compare_metadata(context, db.metadata) == []
 
 
