@@ -38,7 +38,9 @@ translations: setup
 	$(BIN)/pybabel compile -d admin_app/translations -D wtforms
 	$(BIN)/pybabel compile -d admin_app/translations -D admin
 
-benchmark: db
+# Builds realistic data (kept in instance/benchmark/) and prints each page beside its raw SQL;
+# BENCH_SIZES, BENCH_REPEAT, BENCH_PAGES; BENCH_DATABASE_URL adds 1M cases on PostgreSQL (long).
+benchmark: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:

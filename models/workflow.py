@@ -191,6 +191,9 @@ def check_seen(session: Session, case: Case, seen: tuple[int, int] | None) -> No
 
 
 def _record(session: Session, case: Case, kind: StepEventKind, from_step, to_step, actor, note, reason=None):
+    """Append the move to the history. Its time on the step it leaves (days_on_step and
+    working_days_on_step) is filled when the session flushes (models/case.py _time_on_steps), so
+    it is written in the move's own transaction, and also for events the seed or a script adds."""
     session.add(StepEvent(case=case, kind=kind, from_step=from_step, to_step=to_step,
                           actor_id=actor.id, note=note or None, reason=reason))
 

@@ -62,8 +62,9 @@ def _role(user) -> Role | None:
 
 def _nobody_able(step_role: Role):
     """SQL: the case's assignee, if any, is not an active user who may perform a step of `step_role`."""
-    return ~exists().where(User.id == Case.assigned_to_id, User.active.is_(True),
-                           User.role.in_(performers(step_role)))
+    # The able users are a handful: one small set, not a lookup per case (this runs on every page's badge).
+    able = select(User.id).where(User.active.is_(True), User.role.in_(performers(step_role)))
+    return or_(Case.assigned_to_id.is_(None), Case.assigned_to_id.notin_(able))
 
 
 def _latest_event(column: str):
@@ -94,8 +95,11 @@ def waiting_clause(user):
 
 
 def _step_cases_clause(user):
-    """Waiting cases, less the returned ones (listed on their own)."""
-    return and_(waiting_clause(user), ~returned_clause(user))
+    """Waiting cases, less the returned ones (listed on their own). The latest move is looked up
+    only for the user's own cases: the others cannot be returned to the user."""
+    not_mine = or_(Case.assigned_to_id.is_(None), Case.assigned_to_id != user.id)
+    return and_(waiting_clause(user),
+                or_(not_mine, func.coalesce(_latest_event("kind"), "") != StepEventKind.RETURN.value))
 
 
 def disposition_clause(user):

@@ -65,6 +65,8 @@ def test_staff_lands_on_my_work_with_their_cases_first_then_the_unassigned(app, 
     assert "You" in _section(shown, "work-cases") and "Unassigned" in _section(shown, "work-cases")
     assert _badge(shown) == 2
     assert re.search(r'id="my-work-total">2<', shown)
+    # Registering a request is one click from here.
+    assert 'id="register-case" href="/admin/case/new/"' in shown
 
 
 def test_supervisors_see_the_cases_at_their_steps_whoever_is_the_officer(app, login_as, world):

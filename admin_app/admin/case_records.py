@@ -497,7 +497,8 @@ class StepEventView(ReadOnlyModelView):
     screen = "stepevent"
     column_list = ("at", "case", "kind", "from_step", "to_step", "actor", "note")
     column_labels = {**CASE_LABELS, "at": _l("When"), "kind": _l("Move"), "from_step": _l("From step"),
-                     "to_step": _l("To step"), "actor": _l("By"), "reason": _l("Reason")}
+                     "to_step": _l("To step"), "actor": _l("By"), "reason": _l("Reason"),
+                     "days_on_step": _l("Days on the step"), "working_days_on_step": _l("Working days on the step")}
     column_searchable_list = ("note", "case.registration_number")
     column_filters = ("kind", "at", "case.registration_number", "actor.full_name")
     column_choices = {"kind": choices(StepEventKind)}

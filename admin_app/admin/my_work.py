@@ -79,6 +79,7 @@ def page_context() -> dict:
         "meeting_is_past": lambda meeting: as_utc(meeting.scheduled_at) < now,
         "own": None, "officers": None, "unassigned": None, "section": None,
         "may_see_figures": permissions.can(user, permissions.LIST, "case"),
+        "may_register": permissions.can(user, permissions.CREATE, "case"),
         "all_cases": list_url("case", OPEN),
     }
     if user.role in {r.value for r in workload.OFFICER_ROLES}:

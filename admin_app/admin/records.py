@@ -1,7 +1,7 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
 from datetime import date, datetime, timedelta, timezone
 
-from flask import flash, redirect, request
+from flask import flash, g, redirect, request
 from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
@@ -10,7 +10,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Date, DateTime
+from sqlalchemy import Date, DateTime, select
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
@@ -459,6 +459,32 @@ class AuditLogView(ReadOnlyModelView):
     column_default_sort = ("at", True)
     column_formatters = {"actor": _audit_actor, "record": _audit_record, "changes": _audit_changes}
     column_formatters_export = column_formatters
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, list):
+            g.audit_references = _load_references(self, rows)
+        return count, rows
+
+
+def _load_references(view, entries) -> list:
+    """The records a page of audit rows names by id, one query per kind of record, so that each
+    change shows a name (`_shown_value`, through the session's identity map) without a query per
+    row. The list holds them: the identity map alone would let them go."""
+    wanted: dict = {}
+    for entry in entries:
+        model = next((screen.model for screen in _screens_of(view, entry.table_name)), None)
+        for field, values in (entry.changes or {}).items() if model is not None else ():
+            column = model.__table__.columns.get(field)
+            if column is None or not column.foreign_keys:
+                continue
+            target = next(iter(column.foreign_keys)).column.table
+            related = next((m.class_ for m in db.Model.registry.mappers if m.local_table is target), None)
+            if related is not None:
+                wanted.setdefault(related, set()).update(
+                    value for value in values if isinstance(value, int) and not isinstance(value, bool))
+    return [row for related, ids in wanted.items() if ids
+            for row in db.session.execute(select(related).where(related.id.in_(ids))).scalars()]
 
 
 class LockedNowFilter(BaseSQLAFilter):
