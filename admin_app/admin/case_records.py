@@ -417,6 +417,20 @@ def _own_policy(**options):
     return decorate
 
 
+def _send_stored(document, *, as_attachment: bool):
+    """A document's stored file under its checked type, never sniffed into HTML; 404 when the
+    file is missing from storage (logged: the record says it should be there)."""
+    try:
+        response = send_file(files.path_for(document.file_sha256), as_attachment=as_attachment,
+                             download_name=document.file_name, mimetype=files.safe_type(document.file_type),
+                             max_age=0)
+    except FileNotFoundError:
+        log.error("document %s: stored file %s is missing", document.id, document.file_sha256)
+        abort(404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 class DocumentView(CaseRecordView):
     screen = "document"
     prefill_fields = ("case", "kind")
@@ -463,15 +477,7 @@ class DocumentView(CaseRecordView):
         document = self.get_one(request.args.get("id", ""))
         if document is None or not document.file_sha256:
             abort(404)
-        try:
-            response = send_file(files.path_for(document.file_sha256), as_attachment=True,
-                                 download_name=document.file_name, mimetype=files.safe_type(document.file_type),
-                                 max_age=0)
-        except FileNotFoundError:
-            log.error("document %s: stored file %s is missing", document.id, document.file_sha256)
-            abort(404)
-        response.headers["X-Content-Type-Options"] = "nosniff"  # the checked type, never sniffed into HTML
-        return response
+        return _send_stored(document, as_attachment=True)
 
     @expose("/preview/")
     @_own_policy(content_security_policy=PREVIEW_POLICY, content_security_policy_nonce_in=[],
@@ -482,15 +488,7 @@ class DocumentView(CaseRecordView):
         document = self.get_one(request.args.get("id", ""))
         if document is None or not document.file_sha256 or files.safe_type(document.file_type) not in files.PREVIEWABLE:
             abort(404)
-        try:
-            response = send_file(files.path_for(document.file_sha256), as_attachment=False,
-                                 download_name=document.file_name, mimetype=files.safe_type(document.file_type),
-                                 max_age=0)
-        except FileNotFoundError:
-            log.error("document %s: stored file %s is missing", document.id, document.file_sha256)
-            abort(404)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _send_stored(document, as_attachment=False)
 
 
 class StepEventView(ReadOnlyModelView):
