@@ -16,15 +16,17 @@ from models import db
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; `config` overrides the environment (tests pass their database here)."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance = os.environ.get("INSTANCE_PATH")  # default: instance/ beside the code
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True)
     app.config.from_object(Config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "kerjasama.sqlite")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
-    if not app.config["UPLOAD_FOLDER"]:
+    if not app.config["UPLOAD_FOLDER"]:  # a folder named by the settings must exist: never made here
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+        os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])

@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 
 from admin_app import files
+from admin_app.settings import forget_settings
 from models import db
 
 FORMAT = "kerjasama-backup"
@@ -323,6 +324,7 @@ def restore_backup(path: str) -> dict:
                     _apply_deferred(connection, archive, table, entry, deferred)
             _reset_sequences(connection)
             transaction.commit()
+            forget_settings()  # the restored settings rows went in without the ORM
         except BaseException as error:
             connection.rollback()
             for target in copied:

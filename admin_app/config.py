@@ -33,3 +33,5 @@ class Config:
     # Hard cap of any request; the document size limit itself is a setting (default 20 MB).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
+    # How long a worker keeps the section's settings before reading them again (admin_app/settings.py).
+    SETTINGS_CACHE_SECONDS = int(os.environ.get("SETTINGS_CACHE_SECONDS", "30"))

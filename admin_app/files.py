@@ -438,7 +438,12 @@ def _stage(session: Session | scoped_session, stream: BinaryIO, digest: str) -> 
         return  # the same content is already stored
     staged = f"{target}.{secrets.token_hex(8)}.part"
     try:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        # Only the file's own subfolder is made: a missing storage folder (the shared one, not
+        # mounted) refuses the upload rather than keeping it on this server alone.
+        try:
+            os.mkdir(os.path.dirname(target))
+        except FileExistsError:
+            pass
         with open(staged, "xb") as handle:
             stream.seek(0)
             shutil.copyfileobj(stream, handle, CHUNK)

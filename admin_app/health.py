@@ -27,10 +27,13 @@ def _database() -> str:
 
 
 def _storage() -> str:
-    """The upload folder takes a small file (a full or read-only disk says so here first)."""
+    """The upload folder takes a small file (a full or read-only disk says so here first). A missing
+    folder is never made here: on a cluster it is the shared one, not mounted on this server."""
     folder = current_app.config["UPLOAD_FOLDER"]
+    if not os.path.isdir(folder):
+        log.error("health check: upload storage %s missing", folder)
+        return "missing"
     try:
-        os.makedirs(folder, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".health-", delete=True) as probe:
             probe.write(b"ok")
             probe.flush()

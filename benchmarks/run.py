@@ -366,6 +366,10 @@ def build(url: str, size: int) -> None:
                sum(CASE WHEN kind IN ('advance', 'return', 'complete', 'cancel') THEN 1 ELSE 0 END)
         FROM step_event WHERE days_on_step IS NOT NULL AND from_step IS NOT NULL
         GROUP BY {local_day}, from_step""")
+    # The tally of cases per status, step and type, as migration 0007 builds it from the cases.
+    cursor.execute("INSERT INTO case_tally (status, current_step, agreement_type, cases) "
+                   "SELECT status, current_step, agreement_type, count(*) FROM cooperation_case "
+                   "GROUP BY status, current_step, agreement_type")
     cursor.execute("CREATE TABLE bench_meta (size INTEGER, version TEXT)")
     cursor.execute("INSERT INTO bench_meta VALUES (%s, %s)" if dialect == "postgresql" else "INSERT INTO bench_meta VALUES (?, ?)",
                    (size, BUILD_VERSION))

@@ -8,11 +8,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     and_,
     or_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +41,13 @@ class Disposition(Timestamped, Versioned, db.Model):
         CheckConstraint(f"step BETWEEN {FIRST_STEP} AND {LAST_STEP}", name="step"),
         CheckConstraint(f"to_role IS NULL OR {_in_values('to_role', Role)}", name="to_role"),
         CheckConstraint("to_user_id IS NOT NULL OR to_role IS NOT NULL", name="has_addressee"),
+        # The undone dispositions by addressee (the dashboard, My work): a few among every one written.
+        Index("ix_disposition_undone", "to_user_id", "to_role", "case_id",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+        # The done ones by when (the list's "Done" filter). Partial: an index of every row would hold
+        # the undone as one value, which SQLite's statistics take for a rare one and look up first.
+        Index("ix_disposition_done_at", "done_at",
+              sqlite_where=text("done_at IS NOT NULL"), postgresql_where=text("done_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +59,7 @@ class Disposition(Timestamped, Versioned, db.Model):
     instruction: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # ix_disposition_done_at
 
     case: Mapped[Case] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])

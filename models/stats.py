@@ -1,13 +1,14 @@
 """Figures of the dashboard, each one aggregate query: counted and grouped by the database, never by
-loading the cases or their events into Python. Durations are read from the totals each move keeps
-(StepTimeByDay), never paired from the history here."""
+loading the cases or their events into Python. The open cases per step and type are read from the
+tally every write of a case keeps (CaseTally), durations from the totals each move keeps
+(StepTimeByDay): neither counts the cases or pairs the history here. The rest are index ranges."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from models.case import Case, StepTimeByDay, overdue_clause
+from models.case import Case, CaseTally, StepTimeByDay, open_clause, overdue_clause
 from models.disposition import Disposition
 from models.procedure import OPEN_STATUSES, STEPS, CaseStatus
 from models.sla import CITY_TIME_ZONE
@@ -15,19 +16,26 @@ from models.user import User
 from models.workload import due_within_clause
 
 
+def _open_tally(session: Session) -> list[tuple[int, str, int]]:
+    """(step, type, cases) of the open (or held) cases, from the tally the writes keep."""
+    return session.execute(select(CaseTally.current_step, CaseTally.agreement_type, CaseTally.cases)
+                           .where(CaseTally.status.in_(OPEN_STATUSES))).all()
+
+
 def open_by_step(session: Session) -> dict[int, int]:
     """Open (or held) cases at each step, every step listed, in step order."""
-    rows = session.execute(select(Case.current_step, func.count()).where(Case.status.in_(OPEN_STATUSES))
-                           .group_by(Case.current_step)).all()
-    counts = dict(rows)
-    return {step.number: counts.get(step.number, 0) for step in STEPS}
+    counts = dict.fromkeys((step.number for step in STEPS), 0)
+    for step_number, _kind, cases in _open_tally(session):
+        counts[step_number] += cases
+    return counts
 
 
 def open_by_type(session: Session) -> dict[str, int]:
     """Open (or held) cases of each agreement type."""
-    rows = session.execute(select(Case.agreement_type, func.count()).where(Case.status.in_(OPEN_STATUSES))
-                           .group_by(Case.agreement_type)).all()
-    return {"KSB": 0, "PKS": 0, **dict(rows)}
+    counts = {"KSB": 0, "PKS": 0}
+    for _step, kind, cases in _open_tally(session):
+        counts[kind] = counts.get(kind, 0) + cases
+    return counts
 
 
 def overdue_count(session: Session, today: date) -> int:
@@ -102,11 +110,11 @@ def needing_attention(session: Session, today: date, within_days: int, limit: in
     """Open cases overdue or due within `within_days`, most urgent first, with who holds them."""
     return list(session.execute(
         select(Case).options(joinedload(Case.assigned_to), joinedload(Case.opd))
-        .where(or_(overdue_clause(today), due_within_clause(today, within_days)))
+        .where(open_clause(), or_(overdue_clause(today), due_within_clause(today, within_days)))
         .order_by(Case.due_date, Case.id).limit(limit)).scalars())
 
 
 def attention_count(session: Session, today: date, within_days: int) -> int:
     return session.execute(select(func.count()).select_from(Case).where(
-        or_(overdue_clause(today), due_within_clause(today, within_days)))).scalar_one()
+        open_clause(), or_(overdue_clause(today), due_within_clause(today, within_days)))).scalar_one()
 

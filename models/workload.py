@@ -60,11 +60,16 @@ def _role(user) -> Role | None:
         return None
 
 
+def _unable(step_role: Role):
+    """SQL: the users who may not perform a step of `step_role` (inactive, or of another role): a
+    handful, so that "assigned to one of them" is an index lookup per user, not a scan of the cases."""
+    return select(User.id).where(or_(User.active.is_(False), User.role.notin_(performers(step_role))))
+
+
 def _nobody_able(step_role: Role):
-    """SQL: the case's assignee, if any, is not an active user who may perform a step of `step_role`."""
-    # The able users are a handful: one small set, not a lookup per case (this runs on every page's badge).
-    able = select(User.id).where(User.active.is_(True), User.role.in_(performers(step_role)))
-    return or_(Case.assigned_to_id.is_(None), Case.assigned_to_id.notin_(able))
+    """SQL: the case's assignee, if any, is not an active user who may perform a step of `step_role`
+    (the assignee is always a stored user: the foreign key)."""
+    return or_(Case.assigned_to_id.is_(None), Case.assigned_to_id.in_(_unable(step_role)))
 
 
 def _latest_event(column: str):
@@ -89,9 +94,10 @@ def waiting_clause(user):
     own = [s.number for s in STEPS if s.role == role]
     covered = [s.number for s in STEPS if s.role != role and s.role in ACTS_FOR[role]]
     mine = Case.assigned_to_id == user.id
-    return and_(Case.status == CaseStatus.OPEN, or_(
-        and_(Case.current_step.in_(own), or_(mine, _nobody_able(role))),
-        and_(Case.current_step.in_(covered), mine)))
+    ways = [and_(Case.current_step.in_(own), or_(mine, _nobody_able(role)))]
+    if covered:  # an empty IN would have the databases read every open case to find none
+        ways.append(and_(Case.current_step.in_(covered), mine))
+    return and_(Case.status == CaseStatus.OPEN, or_(*ways))
 
 
 def _step_cases_clause(user):
@@ -102,12 +108,19 @@ def _step_cases_clause(user):
                 or_(not_mine, func.coalesce(_latest_event("kind"), "") != StepEventKind.RETURN.value))
 
 
+def _disposition_ways(user):
+    """The two ways a disposition reaches `user`: to the person, or to the role with no person named."""
+    return (Disposition.to_user_id == user.id, and_(Disposition.to_user_id.is_(None), Disposition.to_role == user.role))
+
+
+def _undone_on_open_case(*addressed):
+    return and_(Disposition.done_at.is_(None), *addressed,
+                exists().where(Case.id == Disposition.case_id, Case.status.in_(OPEN_STATUSES)))
+
+
 def disposition_clause(user):
     """SQL: undone dispositions on open cases addressed to `user` or to the user's role as a whole."""
-    return and_(Disposition.done_at.is_(None),
-                or_(Disposition.to_user_id == user.id,
-                    and_(Disposition.to_user_id.is_(None), Disposition.to_role == user.role)),
-                exists().where(Case.id == Disposition.case_id, Case.status.in_(OPEN_STATUSES)))
+    return _undone_on_open_case(or_(*_disposition_ways(user)))
 
 
 MEETING_ROLES = frozenset(s.role for s in STEPS if any(r.evidence is Evidence.MEETING_HELD for r in s.requires))
@@ -131,7 +144,8 @@ def meeting_clause(user, today: date, now: datetime):
                             User.role == role.value)))
     end = _utc_midnight(today + timedelta(days=MEETING_WINDOW_DAYS + 1))
     no_minutes = func.length(func.trim(func.coalesce(Meeting.minutes, ""))) == 0
-    return and_(Meeting.case_id.in_(case_ids), or_(
+    # Driven by the meetings (a few in the window), each looking its case up: never every case the user works.
+    return and_(exists(case_ids.where(Case.id == Meeting.case_id).correlate(Meeting)), or_(
         and_(Meeting.status == MeetingStatus.PLANNED, Meeting.scheduled_at >= now, Meeting.scheduled_at < end),
         and_(Meeting.status.in_((MeetingStatus.PLANNED, MeetingStatus.HELD)), Meeting.scheduled_at < now,
              no_minutes)))
@@ -157,13 +171,27 @@ def _now(now: datetime | None) -> datetime:
 
 
 def work_counts(session: Session, user, today: date, now: datetime | None = None) -> WorkCounts:
-    """The four counts of My work in one statement (zero for a role that works no cases)."""
-    if _role(user) not in CASE_WORKERS:
+    """The four counts of My work in one statement (zero for a role that works no cases).
+
+    The badge is on every page: the waiting cases are counted as three disjoint index ranges of
+    (status, step, assignee) - the user's own, the unassigned, those held by someone unable - rather
+    than as one OR that the databases answer by reading every open case."""
+    role = _role(user)
+    if role not in CASE_WORKERS:
         return WorkCounts()
-    count = lambda model, clause: select(func.count()).select_from(model).where(clause).scalar_subquery()
+    count = lambda model, *clause: select(func.count()).select_from(model).where(*clause).scalar_subquery()
+    own = [s.number for s in STEPS if s.role == role]
+    covered = [s.number for s in STEPS if s.role != role and s.role in ACTS_FOR[role]]
+    is_open = Case.status == CaseStatus.OPEN
+    not_returned = func.coalesce(_latest_event("kind"), "") != StepEventKind.RETURN.value
+    to_person, to_role = _disposition_ways(user)
+    cases = (count(Case, is_open, Case.current_step.in_(own + covered), Case.assigned_to_id == user.id, not_returned)
+             + count(Case, is_open, Case.current_step.in_(own), Case.assigned_to_id.is_(None))
+             + count(Case, is_open, Case.current_step.in_(own), Case.assigned_to_id.in_(_unable(role))))
     row = session.execute(select(
-        count(Case, _step_cases_clause(user)),
-        count(Disposition, disposition_clause(user)),
+        cases,
+        # The two ways apart: each an index range of the undone dispositions (ix_disposition_undone).
+        count(Disposition, _undone_on_open_case(to_person)) + count(Disposition, _undone_on_open_case(to_role)),
         count(Meeting, meeting_clause(user, today, _now(now))),
         count(Case, returned_clause(user)),
     )).one()

@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from admin_app import create_app
+from admin_app.settings import forget_settings
 from models import db
 from tests.factories import PASSWORD, make_user
 
@@ -61,6 +62,7 @@ def app(_migrated_app):
             db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+    forget_settings()  # the rows went without the ORM: nothing of the last test's settings is kept
     yield app
     with app.app_context():
         db.session.remove()

@@ -80,3 +80,10 @@ def upload(client, case_id, kind, title=None, name="dokumen.pdf", data=None, **f
     return client.post("/admin/document/new/", data={
         "case": case_id, "kind": kind, "title": title or f"{kind} dokumen", "letter_number": "", "letter_date": "",
         "note": "", "upload": (io.BytesIO(data), name), **fields}, content_type="multipart/form-data")
+
+
+def upload_folder(tmp_path) -> str:
+    """A storage folder for a test's uploads: made first, as the panel never makes a configured one."""
+    folder = tmp_path / "uploads"
+    folder.mkdir(exist_ok=True)
+    return str(folder)

@@ -21,6 +21,7 @@ PDF = sample_pdf("Surat usulan (pindaian)")  # a real PDF: uploads are parsed, n
 def uploads(app, tmp_path, monkeypatch):
     """A fresh upload folder for the test; the app's own setting comes back afterwards."""
     folder = tmp_path / "uploads"
+    folder.mkdir()
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
     return folder
 

@@ -16,7 +16,7 @@ from models.meeting import Attendee
 from tests.browser_support import SCREENSHOTS, new_context, open_tab, problems, serving, sign_in
 from tests.browser_support import browser  # noqa: F401 (the Chromium fixture)
 from tests.factories import PASSWORD, make_case, make_document, make_party, make_user
-from tests.helpers import flashes, move
+from tests.helpers import flashes, move, upload_folder
 
 RECEIVED = date(2026, 11, 2)  # the factory's case: the proposal letter is of 30 October 2026
 
@@ -24,7 +24,7 @@ RECEIVED = date(2026, 11, 2)  # the factory's case: the proposal letter is of 30
 @pytest.fixture()
 def uploads(app, tmp_path):
     previous = app.config["UPLOAD_FOLDER"]
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    app.config["UPLOAD_FOLDER"] = upload_folder(tmp_path)
     yield tmp_path / "uploads"
     app.config["UPLOAD_FOLDER"] = previous
 

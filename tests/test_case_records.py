@@ -21,7 +21,7 @@ from tests.browser_support import (  # noqa: F401 (browser is the module's Chrom
 )
 from tests.conftest import AuthActions
 from tests.factories import make_case, make_document, make_party, make_user
-from tests.helpers import flashes
+from tests.helpers import flashes, upload_folder
 
 CASE_PAGE = "/admin/case/details/?id={}"
 ONLY_ADDRESSEE = "Only the addressee of a disposition can mark it done."
@@ -30,7 +30,7 @@ ONLY_ADDRESSEE = "Only the addressee of a disposition can mark it done."
 @pytest.fixture()
 def uploads(app, tmp_path):
     previous = app.config["UPLOAD_FOLDER"]
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    app.config["UPLOAD_FOLDER"] = upload_folder(tmp_path)
     yield
     app.config["UPLOAD_FOLDER"] = previous
 

@@ -66,6 +66,7 @@ ACCEPTED = {"surat.pdf": PDF, "draf.docx": DOCX, "daftar.xlsx": XLSX, "notulen.o
 @pytest.fixture()
 def uploads(app, tmp_path):
     folder = tmp_path / "uploads"
+    folder.mkdir()
     previous = app.config["UPLOAD_FOLDER"]
     app.config["UPLOAD_FOLDER"] = str(folder)
     yield folder

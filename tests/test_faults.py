@@ -21,6 +21,7 @@ from admin_app import create_app
 from models import Case, Party, db
 from tests.conftest import AuthActions
 from tests.factories import make_case, make_user
+from tests.helpers import upload_folder
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 DOWN_MESSAGE = "The database is not reachable at the moment. Nothing was changed; try again in a moment."
@@ -89,7 +90,7 @@ def postgres():
 def faulty_app(postgres, tmp_path):
     """The panel as production runs it (no exception raised to the test), over the cluster above."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": postgres.url, "SECRET_KEY": "faults",
-                      "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                      "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": upload_folder(tmp_path),
                       "PROPAGATE_EXCEPTIONS": True})
     with app.app_context():
         upgrade()

@@ -8,6 +8,7 @@ import pytest
 from admin_app import create_app
 from models import db
 from tests.factories import PASSWORD, make_case, make_document
+from tests.helpers import upload_folder
 
 HEADERS = {
     "X-Frame-Options": "DENY",
@@ -53,7 +54,7 @@ def assert_protected(response) -> None:
 @pytest.fixture()
 def case_records(app, users, tmp_path):
     """A case with a stored document, for the details page and the download."""
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    app.config["UPLOAD_FOLDER"] = upload_folder(tmp_path)
     with app.app_context():
         case = make_case()
         document = make_document(case, "opd_draft", "Draf dari OPD")
@@ -123,7 +124,7 @@ def secure_app(app, database_url, tmp_path):
     secure = create_app({
         "TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": True,
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "UPLOAD_FOLDER": upload_folder(tmp_path),
     })
 
     @secure.get("/_test/remember")

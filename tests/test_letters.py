@@ -29,7 +29,7 @@ from models import Attendee, Disposition, Document, Instruction, Meeting, db
 from models.counter import Counter
 from models.sla import CITY_TIME_ZONE, is_working_day, local_today
 from tests.factories import PASSWORD, make_case, make_party, make_user
-from tests.helpers import flashes
+from tests.helpers import flashes, upload_folder
 
 TODAY = date(2026, 11, 20)
 SIGNER = ("Drs. Budi Santoso, M.Si.", "a.n. SEKRETARIS DAERAH\nAsisten Pemerintahan dan Kesra")
@@ -278,7 +278,7 @@ INVITATION, MEMO = "005/{:03d}/425.014/{}", "000.1.2/{:03d}/425.014/{}"
 @pytest.fixture()
 def uploads(app, tmp_path):
     previous = app.config["UPLOAD_FOLDER"]
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    app.config["UPLOAD_FOLDER"] = upload_folder(tmp_path)
     yield tmp_path / "uploads"
     app.config["UPLOAD_FOLDER"] = previous
 

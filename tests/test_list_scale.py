@@ -21,6 +21,7 @@ from models.case import overdue_clause
 from models.login_throttle import LoginThrottle
 from models.sla import local_today
 from tests.factories import make_case, make_document, make_party, make_user
+from tests.helpers import row_version
 
 ROWS = 30  # more than the smallest page (25), fewer than the largest (100)
 # Statements a list may run for itself: the capped count and the page, with room for a
@@ -305,3 +306,41 @@ def test_the_indexes_are_those_the_models_declare(app):
         found = {name: sql for name, sql in rows}
     assert "ix_case_open_due_date" in found and "ix_case_status_due_date" in found
     assert re.search(r"WHERE.*status.*open.*on_hold", found["ix_case_open_due_date"], re.S), found
+
+
+WHOLE_REQUEST = 4  # issue 11: a list request in all, the user and the My work badge included
+BUSY_LISTS = ("/admin/case/", "/admin/case/?flt0_overdue_is=1", "/admin/case/?flt0_due_within_days_days=7",
+              "/admin/case/?flt0_proposing_opd_equals=Dinas+Lingkungan+Hidup", "/admin/case/?search=Kerja",
+              "/admin/stepevent/")
+
+
+@pytest.mark.parametrize("role", ["staff", "kasubbag", "kabag"])
+def test_a_busy_list_costs_four_statements_in_all_whoever_asks(app, users, login_as, thirty_of_everything, role):
+    """The user, the badge, the count and the page: the settings are the worker's for a while."""
+    client = login_as(role)
+    for url in BUSY_LISTS:
+        client.get(url)  # the worker has read the settings once
+        for size in (25, 100):
+            statements, page = _statements(app, client, f"{url}{'&' if '?' in url else '?'}page_size={size}")
+            assert len(statements) <= WHOLE_REQUEST, (role, url, size, statements)
+            if "due_within" not in url:  # the thirty are all late
+                assert "Kerja sama" in page or "Staf " in page, (role, url)
+
+
+def test_a_changed_setting_shows_on_the_next_page_and_is_read_once_meanwhile(app, users, login_as, runner):
+    runner.invoke(args=["seed"])
+    with app.app_context():
+        case = make_case(title="Kerja sama jatuh tempo")
+        case.due_date = local_today() + timedelta(days=5)
+        db.session.commit()
+    kabag = login_as("kabag")
+    first, page = _statements(app, kabag, "/admin/case/")
+    assert 'badge badge-warning">5 ' in page  # due soon: within the 7 days of the seeded setting
+    again, _ = _statements(app, kabag, "/admin/case/")
+    assert not any("FROM setting" in s for s in again), again  # kept from the request before
+    admin = login_as("admin")
+    form = admin.get("/admin/setting/edit/?id=due_soon_days").get_data(as_text=True)
+    response = admin.post("/admin/setting/edit/?id=due_soon_days", data={"value": "3", "row_version": row_version(form)})
+    assert response.status_code == 302
+    _, page = _statements(app, login_as("kabag"), "/admin/case/")
+    assert 'badge badge-light">5 ' in page  # no longer within the window: seen by the next page at once

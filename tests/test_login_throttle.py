@@ -2,20 +2,11 @@
 limit of passwords (threads here, and real gunicorn workers), an unknown username costs the same
 hash as a known one, a lock holds one account at one address only, and the administrator sees
 the locks and lifts them."""
-import http.cookiejar
-import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from flask import request_started
@@ -26,8 +17,8 @@ from admin_app import create_app
 from models import AuditLog, LoginAttempt, LoginThrottle, User, db, login_throttle
 from models.user import hash_password, unknown_account_hash
 from tests.factories import PASSWORD
+from tests.servers import Browser, running_server
 
-ROOT = Path(__file__).resolve().parent.parent
 REFUSAL = "Wrong username or password, or the account is inactive."
 
 
@@ -284,56 +275,11 @@ def test_only_the_administrator_sees_or_lifts_locks(app, users, login_as, role):
 
 # -- real gunicorn workers ----------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture()
 def gunicorn(app, database_url, tmp_path):
     """The panel served by gunicorn.conf.py (two worker processes) over the test database."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-           "UPLOAD_FOLDER": str(tmp_path / "uploads")}
-    log = open(tmp_path / "gunicorn.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", "/dev/null", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=30)
-                break
-            except OSError:  # not listening yet (URLError), or a worker still booting
-                assert server.poll() is None and time.monotonic() < deadline, \
-                    (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
-
-
-class Browser:
-    """A visitor of the real server: a cookie jar and the login form's CSRF token."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        page = self.opener.open(f"{base}/login", timeout=30).read().decode()
-        self.token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-
-    def login(self, username: str, password: str) -> int:
-        body = urllib.parse.urlencode({"username": username, "password": password,
-                                       "csrf_token": self.token}).encode()
-        try:
-            return self.opener.open(f"{self.base}/login", data=body, timeout=120).status
-        except urllib.error.HTTPError as error:
-            return error.code
+    with running_server(tmp_path / "server", database_url, upload_folder=tmp_path / "uploads") as server:
+        yield server.base
 
 
 def test_a_burst_across_gunicorn_workers_checks_at_most_the_limit(app, users, gunicorn):
@@ -343,6 +289,8 @@ def test_a_burst_across_gunicorn_workers_checks_at_most_the_limit(app, users, gu
         db.session.get(User, users["staff"]).password_hash = hash_password(PASSWORD)
         db.session.commit()
     browsers = [Browser(gunicorn) for _ in range(parties)]
+    for browser in browsers:  # each has its login page open: the burst is the posts alone
+        browser.open_login()
     start = threading.Barrier(parties, timeout=30)
     statuses = [None] * parties
 

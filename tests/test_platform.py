@@ -52,7 +52,32 @@ def test_healthz_names_the_upload_storage_when_files_cannot_be_written(app, tmp_
     finally:
         app.config["UPLOAD_FOLDER"] = previous
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "ok", "storage": "not writable"}
+    assert response.get_json() == {"status": "error", "database": "ok", "storage": "missing"}
+
+
+def test_a_missing_storage_folder_is_reported_and_refuses_uploads_never_made_here(app, users, login_as, tmp_path):
+    """On a cluster the folder is the shared one: a server where it is not mounted must say so, not
+    keep files that the other servers will never find."""
+    from models import Document
+    from tests.factories import make_case
+    from tests.helpers import flashes, upload
+    unmounted = tmp_path / "share" / "uploads"
+    with app.app_context():
+        case_id = make_case().id
+        db.session.commit()
+    previous = app.config["UPLOAD_FOLDER"]
+    app.config["UPLOAD_FOLDER"] = str(unmounted)
+    try:
+        response = app.test_client().get("/healthz")
+        refused = upload(login_as("staff"), case_id, "proposal_letter")
+    finally:
+        app.config["UPLOAD_FOLDER"] = previous
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "ok", "storage": "missing"}
+    assert "could not be stored" in flashes(refused)
+    assert not (tmp_path / "share").exists()
+    with app.app_context():
+        assert db.session.query(Document).filter_by(case_id=case_id).count() == 0
 
 
 def test_healthz_answers_a_plain_http_probe_when_the_panel_forces_https(database_url, tmp_path):
