@@ -35,3 +35,5 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
     # How long a worker keeps the section's settings before reading them again (admin_app/settings.py).
     SETTINGS_CACHE_SECONDS = int(os.environ.get("SETTINGS_CACHE_SECONDS", "30"))
+    # How long the My work badge is kept in a user's session before it is counted again (my_work.py).
+    WORK_BADGE_SECONDS = int(os.environ.get("WORK_BADGE_SECONDS", "60"))

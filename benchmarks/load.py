@@ -112,7 +112,12 @@ class Server:
     """gunicorn with the project's config, on a free port, stopped (TERM, then KILL) on exit."""
 
     def __init__(self, url: str):
-        self.url, self.port = url, free_port()
+        self.port = free_port()
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if self.dialect == "postgresql":  # the server's own database sessions, told apart by name
+            self.application_name = f"kerjasama-load-{self.port}"
+            url += ("&" if "?" in url else "?") + f"application_name={self.application_name}"
+        self.url = url
         self.folder = tempfile.TemporaryDirectory(prefix="kerjasama-load-")
         self.log_path = os.path.join(self.folder.name, "gunicorn.log")
         self.process = None
@@ -128,6 +133,14 @@ class Server:
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}",
              "--access-logfile", "/dev/null", "--no-control-socket", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_until_ready()
+        except BaseException:  # a failed start (or Ctrl+C meanwhile) leaves no server behind
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -135,7 +148,7 @@ class Server:
             try:
                 status, _, _ = self.request("GET", "/healthz", timeout=5)
                 if status == 200 and len(self.workers()) == self.configured_workers():
-                    return self
+                    return
             except OSError:
                 pass
             time.sleep(0.25)
@@ -177,6 +190,16 @@ class Server:
                 if int(fields[1]) == self.process.pid:
                     children.append(int(entry))
         return sorted(children)
+
+    def database_backends(self) -> list[int]:
+        """PostgreSQL: the pids of the server processes serving this gunicorn's connections."""
+        if self.dialect != "postgresql":
+            return []
+        import psycopg
+        plain = re.sub(r"\?.*$", "", self.url).replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as connection:
+            return [row[0] for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (self.application_name,))]
 
     def reset_peaks(self) -> None:
         for pid in self.workers():
@@ -259,29 +282,45 @@ def wrk(server: Server, cookie: str, seconds: int, clients: int, script: str) ->
     return result
 
 
-def cpu_counters(server: Server) -> tuple[float, float, float, float]:
-    """Now, the machine's busy CPU seconds, the server's (master and workers) and this script's
-    finished children's (wrk)."""
-    with open("/proc/stat") as handle:
-        fields = [int(value) for value in handle.readline().split()[1:]]
-    busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
-    served = 0
-    for pid in (server.process.pid, *server.workers()):
+def _cpu_seconds(pids) -> float:
+    ticks = 0
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as handle:
                 stat = handle.read().rsplit(")", 1)[1].split()
-            served += int(stat[11]) + int(stat[12])  # utime, stime
-        except OSError:
+            ticks += int(stat[11]) + int(stat[12])  # utime, stime
+        except OSError:  # gone meanwhile
             pass
+    return ticks / TICKS
+
+
+def cpu_counters(server: Server, workers: list[int], backends: list[int]) -> tuple:
+    """Now; the machine's busy CPU seconds; gunicorn's (master and workers); the database
+    backends' (PostgreSQL); this script's finished children's (wrk); each worker's."""
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    busy = (sum(fields) - fields[3] - fields[4]) / TICKS  # all but idle and iowait
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.monotonic(), busy / TICKS, served / TICKS, children.ru_utime + children.ru_stime
+    each = [_cpu_seconds([pid]) for pid in workers]
+    return (time.monotonic(), busy, _cpu_seconds([server.process.pid]) + sum(each), _cpu_seconds(backends),
+            children.ru_utime + children.ru_stime, each)
 
 
-def cpu_shares(before: tuple, after: tuple, requests: int) -> dict:
-    """The server's CPU per request, and how many cores others (neither the server nor wrk) kept
-    busy meanwhile: on 2 cores, what others take is missing from the figures."""
-    elapsed, busy, served, load = (end - start for start, end in zip(before, after))
-    return {"cpu_ms": served / max(requests, 1) * 1000, "others": max(0.0, busy - served - load) / elapsed}
+def timed_load(server: Server, cookie: str, seconds: int, clients: int, script: str) -> dict:
+    """wrk's figures, plus the CPU per request of gunicorn and of the database, each worker's share
+    of gunicorn's CPU, and how many cores others (neither gunicorn, its database sessions nor wrk)
+    kept busy meanwhile: on 2 cores, what others take is missing from the figures."""
+    workers, backends = server.workers(), server.database_backends()  # the pools are open after the warm-up
+    before = cpu_counters(server, workers, backends)
+    result = wrk(server, cookie, seconds, clients, script)
+    after = cpu_counters(server, workers, backends)
+    elapsed, busy, served, database, load = (end - start for start, end in zip(before[:5], after[:5]))
+    each = [end - start for start, end in zip(before[5], after[5])]
+    requests = max(result["requests"], 1)
+    result.update(cpu_ms=served / requests * 1000, db_cpu_ms=database / requests * 1000 if backends else None,
+                  others=max(0.0, busy - served - database - load) / elapsed,
+                  worker_shares=[round(100 * part / max(sum(each), 1e-9)) for part in each])
+    return result
 
 
 def dashboard_and_exports(server: Server, cookie: str) -> tuple[list[str], int]:
@@ -297,6 +336,7 @@ def dashboard_and_exports(server: Server, cookie: str) -> tuple[list[str], int]:
         if status != 200:
             failures += 1
         notes.append(f"{path} {status} {size / 1e3:,.0f} kB in {elapsed:.1f} s")
+        print(f"  {notes[-1]}", file=sys.stderr, flush=True)  # an export of a million rows takes minutes
     return notes, failures
 
 
@@ -314,18 +354,22 @@ def measure(url: str, size: int, script: str) -> list[dict]:
             if warmup:
                 wrk(server, cookie, warmup, clients, script)
             server.reset_peaks()
-            before = cpu_counters(server)
-            load = wrk(server, cookie, seconds, clients, script)
-            load.update(cpu_shares(before, cpu_counters(server), load["requests"]))
+            load = timed_load(server, cookie, seconds, clients, script)
             result = {"db": f"{dialect} {size:,}", "dialect": dialect, "size": size, "user": username, **load,
                       "rss_load": server.peak_mb(), "rss_export": None, "notes": []}
+            print(f"{line(result, partial=True)}  (load done)", file=sys.stderr, flush=True)
+            # Keep-alive connections stay with the worker that accepted them: one worker can get most.
+            result["notes"].append(f"the workers' shares of gunicorn's CPU during the load: "
+                                   f"{' / '.join(f'{share}%' for share in load['worker_shares'])}")
             if load["errors"]:
                 result["notes"].append(
                     f"errors: {load['not_ok']} answers not 200 ({load['redirects']} redirects), {load['timeout']} "
                     f"timeouts (over 2 s), {load['connect']} connect, {load['read']} read, {load['write']} write")
+                print(f"  {result['notes'][-1]}", file=sys.stderr, flush=True)
             if username == "kabag" and os.environ.get("LOAD_EXPORTS", "1") != "0":
                 server.reset_peaks()
-                result["notes"], failures = dashboard_and_exports(server, cookie)
+                notes, failures = dashboard_and_exports(server, cookie)
+                result["notes"] += notes
                 result["errors"] += failures
                 result["rss_export"] = server.peak_mb()
             if server.workers() != workers:
@@ -334,9 +378,6 @@ def measure(url: str, size: int, script: str) -> list[dict]:
                 workers = server.workers()
             result["verdict"] = verdict(result)
             results.append(result)
-            print(line(result), file=sys.stderr, flush=True)
-            for note in result["notes"]:
-                print(f"  {note}", file=sys.stderr, flush=True)
     return results
 
 
@@ -355,20 +396,40 @@ def verdict(result: dict) -> str:
 
 
 HEADER = (f"{'database':<20} {'user':<6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'RSS load':>9} {'RSS dash+exp':>12} {'CPU/req':>7} {'others':>6}  verdict")
+          f"{'RSS load':>9} {'RSS dash+exp':>12} {'CPU/req':>7} {'DB/req':>6} {'others':>6}  verdict")
 
 
-def line(result: dict) -> str:
+def line(result: dict, partial: bool = False) -> str:
     export = f"{result['rss_export']:9.0f} MB" if result["rss_export"] is not None else f"{'—':>12}"
+    database = f"{result['db_cpu_ms']:6.1f}" if result["db_cpu_ms"] is not None else f"{'—':>6}"
     return (f"{result['db']:<20} {result['user']:<6} {result['rps']:7.1f} {result['p50_us'] / 1000:7.1f} "
             f"{result['p95_us'] / 1000:7.1f} {result['p99_us'] / 1000:7.1f} {result['errors']:6d} "
-            f"{result['rss_load']:6.0f} MB {export} {result['cpu_ms']:7.1f} {result['others']:6.1f}  {result['verdict']}")
+            f"{result['rss_load']:6.0f} MB {export} {result['cpu_ms']:7.1f} {database} {result['others']:6.1f}  "
+            f"{'' if partial else result['verdict']}")
+
+
+def revision() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.split("\n")
+    except OSError:
+        return "unknown"
+    changed = [entry[3:] for entry in changed if entry.strip()]
+    return f"{commit or 'unknown'}" + (f" with changes to {', '.join(changed)}" if changed else "")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main() -> None:
     if not os.access(WRK, os.X_OK):
         raise SystemExit(f"{WRK} is missing: apt-get install wrk")
     everything = []
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` of this script stops gunicorn too
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="kerjasama-load-") as script:
         script.write(WRK_SCRIPT)
         script.flush()
@@ -386,13 +447,18 @@ def main() -> None:
     print(HEADER)
     for result in everything:
         print(line(result))
+    for result in everything:
+        for note in result["notes"]:
+            print(f"  {result['db']}, {result['user']}: {note}")
     clients = os.environ.get("LOAD_CLIENTS", "8")
-    print(f"\n{clients} connections on {CASE_LIST} for {os.environ.get('LOAD_SECONDS', '20')} s each, gunicorn.conf.py "
+    print(f"\ncode: {revision()}")
+    print(f"{clients} connections on {CASE_LIST} for {os.environ.get('LOAD_SECONDS', '20')} s each, gunicorn.conf.py "
           f"(access log to /dev/null). errors = answers other than 200 (a redirect to /login included), socket "
           f"errors and timeouts, failed dashboard/export requests, replaced workers. RSS = highest peak (VmHWM) "
           f"of any worker during the load / during the dashboard and both exports (Kabag). CPU/req = "
-          f"CPU ms of gunicorn (master and workers) per request; others = cores kept busy by other processes during "
-          f"the load (neither gunicorn nor wrk), {os.cpu_count()} cores in all. Targets: SQLite "
+          f"CPU ms of gunicorn (master and workers) per request; DB/req = the same of its PostgreSQL sessions; "
+          f"others = cores kept busy by other processes during the load (neither gunicorn, its database sessions "
+          f"nor wrk), {os.cpu_count()} cores in all. Targets: SQLite "
           f"{TARGETS['sqlite'][0]} req/s, p95 < {TARGETS['sqlite'][1]} ms; PostgreSQL {TARGETS['postgresql'][0]} "
           f"req/s, p95 < {TARGETS['postgresql'][1]} ms; RSS < {RSS_LIMIT_MB} MB.")
 

@@ -69,9 +69,14 @@ def postgres_url(base: str, size: int) -> str:
 
 
 def dbapi_connect(url: str):
+    """The DBAPI connection the floors read through. Dates and times come as Python dates and times
+    on both databases (psycopg does so itself; sqlite3 by the declared column types), so that a
+    floor writes the same cells as the panel's export, not the text SQLite stores."""
     if url.startswith("sqlite"):
         import sqlite3
-        return sqlite3.connect(url.removeprefix("sqlite:///"))
+        sqlite3.register_converter("DATETIME", lambda text: datetime.fromisoformat(text.decode()))
+        sqlite3.register_converter("DATE", lambda text: date.fromisoformat(text.decode()))
+        return sqlite3.connect(url.removeprefix("sqlite:///"), detect_types=sqlite3.PARSE_DECLTYPES)
     import psycopg
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
 

@@ -87,6 +87,11 @@ class Case(Timestamped, Versioned, db.Model):
               sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
         # My work's badge (on every page) and the open cases per step: counted from the index alone.
         Index("ix_case_status_step_assignee", "status", "current_step", "assigned_to_id"),
+        # A user's own open cases by step, with their ids (the badge's own cases, those sent back),
+        # from the index alone.
+        Index("ix_case_assignee", "assigned_to_id", "status", "current_step", "id"),
+        # Whether a case is open, for the rows that point to one (the undone dispositions of My work).
+        Index("ix_case_id_status", "id", "status"),
         # An OPD's cases, newest received first (the list's OPD filter and its default order).
         Index("ix_case_opd_received", "opd_id", "received_date"),
         # The done cases by closing time, with the due date they are measured against (the
@@ -109,7 +114,7 @@ class Case(Timestamped, Versioned, db.Model):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     current_step: Mapped[int] = mapped_column(Integer, default=FIRST_STEP, index=True, active_history=True)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True, active_history=True)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))  # ix_case_assignee
     # A PKS usually follows a KSB with the same counterparty.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation_case.id", ondelete="SET NULL"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -200,10 +205,13 @@ class StepEvent(db.Model):
         CheckConstraint(_in_values("kind", StepEventKind), name="kind"),
         CheckConstraint(f"reason IS NULL OR reason IN "
                         f"({', '.join(repr(m.value) for m in (*HoldReason, *CancelReason))})", name="reason"),
+        # A case's history in order, and its latest move's kind read from the index alone (My work's
+        # "sent back to me", on every page's badge).
+        Index("ix_step_event_latest", "case_id", "id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cooperation_case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cooperation_case.id", ondelete="CASCADE"))  # ix_step_event_latest
     kind: Mapped[str] = mapped_column(String(16))
     from_step: Mapped[int | None] = mapped_column(Integer)
     to_step: Mapped[int] = mapped_column(Integer)

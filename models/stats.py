@@ -96,13 +96,15 @@ class Addressee:
 
 
 def open_dispositions_per_person(session: Session) -> list[Addressee]:
-    """Undone dispositions by addressee, most first."""
+    """Undone dispositions by addressee, most first: grouped by addressee from the index of the
+    undone ones (ix_disposition_undone), then the few addressees' names."""
+    role = case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None).label("role")
+    grouped = (select(Disposition.to_user_id, role, func.count().label("count"))
+               .where(Disposition.done_at.is_(None)).group_by(Disposition.to_user_id, role).subquery())
     rows = session.execute(
-        select(User.full_name, case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None), func.count())
-        .select_from(Disposition).outerjoin(User, User.id == Disposition.to_user_id)
-        .where(Disposition.done_at.is_(None))
-        .group_by(User.full_name, case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None))
-        .order_by(func.count().desc(), User.full_name)).all()
+        select(User.full_name, grouped.c.role, grouped.c.count).select_from(grouped)
+        .outerjoin(User, User.id == grouped.c.to_user_id)
+        .order_by(grouped.c.count.desc(), User.full_name, grouped.c.role)).all()
     return [Addressee(name, role, count) for name, role, count in rows]
 
 
@@ -115,6 +117,5 @@ def needing_attention(session: Session, today: date, within_days: int, limit: in
 
 
 def attention_count(session: Session, today: date, within_days: int) -> int:
-    return session.execute(select(func.count()).select_from(Case).where(
-        open_clause(), or_(overdue_clause(today), due_within_clause(today, within_days)))).scalar_one()
-
+    """Overdue or due soon: two disjoint ranges of ix_case_open_due_date (before today, from today)."""
+    return overdue_count(session, today) + due_soon_count(session, today, within_days)

@@ -173,6 +173,7 @@ def test_case_list_runs_the_same_number_of_queries_for_5_and_40_rows(app, login_
         for number in range(5):
             make_case(proposal_number=f"P/{number}", assigned_to_id=users["staff"])
         db.session.commit()
+    client.get("/admin/")  # My work counts the badge, which the session then keeps for the lists
     few = queries_for_list()
     with app.app_context():
         for number in range(35):

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import event, select
 
-from admin_app.admin.base import _plain_cell, inert_csv_cell
+from admin_app.admin.base import _plain_cell
 from admin_app.admin.cases import CASE_LABELS
 from admin_app.labels import label, step_title
 from models import Agreement, Case, CaseStatus, Disposition, User, db
@@ -71,7 +71,8 @@ def _reference_csv(rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for values in rows:
-        writer.writerow(["" if value is None else inert_csv_cell(value) for value in values])
+        writer.writerow(["" if value is None else "'" + value if isinstance(value, str) and value.startswith(
+            ("=", "+", "-", "@", "\t", "\r")) else value for value in values])
     return "\ufeff" + buffer.getvalue()
 
 

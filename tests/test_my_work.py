@@ -245,3 +245,28 @@ def test_each_roles_landing_page_in_chromium(app, users, world, page, live_serve
 
 
 from tests.test_browser import browser, live_server, page  # noqa: E402,F401,F811  (the Chromium fixtures)
+
+
+def test_the_badge_is_kept_for_a_minute_and_counted_again_by_my_work_and_own_writes(app, login_as, users, monkeypatch):
+    """Counting a user's work on every page would cost a scan of the backlog per page: the session
+    keeps the count for WORK_BADGE_SECONDS; My work and the user's own writes count it at once."""
+    staff = login_as("staff")
+    with app.app_context():
+        make_case(title="Kerja sama pertama")  # unassigned at step 1: waits for the staff
+        db.session.commit()
+    assert _badge(staff.get("/admin/").get_data(as_text=True)) == 1
+    with app.app_context():
+        make_case(title="Kerja sama kedua", proposal_number="X/2")  # registered by someone else meanwhile
+        db.session.commit()
+    assert _badge(staff.get("/admin/case/").get_data(as_text=True)) == 1  # kept: not counted again
+    assert _badge(staff.get("/admin/").get_data(as_text=True)) == 2  # My work counts what waits now
+    with app.app_context():
+        make_case(title="Kerja sama ketiga", proposal_number="X/3")
+        db.session.commit()
+    monkeypatch.setitem(app.config, "WORK_BADGE_SECONDS", 0)  # from now on a count is kept no time at all
+    staff.post("/admin/case/", data={})  # any write of the user's own (here a refused one)
+    assert _badge(staff.get("/admin/case/").get_data(as_text=True)) == 3
+    with app.app_context():
+        make_case(title="Kerja sama keempat", proposal_number="X/4")
+        db.session.commit()
+    assert _badge(staff.get("/admin/case/").get_data(as_text=True)) == 4

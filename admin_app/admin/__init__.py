@@ -32,7 +32,7 @@ def init_admin(app: Flask) -> Admin:
     )
     from admin_app.admin.cases import CaseView
     from admin_app.admin.dashboard import DashboardView
-    from admin_app.admin.my_work import navigation_context
+    from admin_app.admin.my_work import forget_count_on_write, navigation_context
     from admin_app.admin.records import (
         AuditLogView,
         ComplaintView,
@@ -54,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     app.context_processor(navigation_context)  # the My work badge of the navigation bar
+    app.before_request(forget_count_on_write)
     cases, reference, records = _l("Cases"), _l("Reference data"), _l("Records")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), category=cases, endpoint="case"))
     admin.add_view(DispositionView(Disposition, db, name=_l("Dispositions"), category=cases, endpoint="disposition"))

@@ -1,9 +1,10 @@
 """My work (Tugas saya): the landing page of staff, Kasubbag and Kabag, and its count in the
 navigation bar. The rules of what waits for whom live in models/workload.py; this module only
 calls them and names the links."""
+import time
 from datetime import datetime, timezone
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, session, url_for
 from flask_login import current_user
 
 from admin_app import permissions
@@ -14,15 +15,37 @@ from models.base import as_utc
 from models.sla import local_today
 
 
+BADGE = "work_badge"  # in the session: (count, user id, until when, as a UNIX time)
+
+
 def work_count() -> int | None:
-    """The navigation bar's badge: how many items wait for the user (one query, once per request);
-    None for a role that works no cases (admin, viewer), which shows no badge."""
+    """The navigation bar's badge: how many items wait for the user; None for a role that works no
+    cases (admin, viewer), which shows no badge. Counted once per WORK_BADGE_SECONDS and kept in the
+    user's session, so that a page does not count the user's work each time; the user's own writes
+    (any request but GET and HEAD) and the My work page count it again at once, and what others do
+    (a case assigned to the user) shows within WORK_BADGE_SECONDS."""
     if "work_count" not in g:
         user = current_user
-        g.work_count = (workload.work_counts(db.session, user, local_today()).total
-                        if getattr(user, "is_authenticated", False) and user.role in permissions.CASE_WORKERS
-                        else None)
+        if not (getattr(user, "is_authenticated", False) and user.role in permissions.CASE_WORKERS):
+            g.work_count = None
+        else:
+            kept = session.get(BADGE)
+            if kept and kept[1] == user.id and time.time() < kept[2]:
+                g.work_count = kept[0]
+            else:
+                _keep_count(workload.work_counts(db.session, user, local_today()).total)
     return g.work_count
+
+
+def _keep_count(total: int) -> None:
+    g.work_count = total
+    session[BADGE] = (total, current_user.id, time.time() + current_app.config["WORK_BADGE_SECONDS"])
+
+
+def forget_count_on_write() -> None:
+    """Before a request that may change the user's work: the next page counts it again."""
+    if request.method not in ("GET", "HEAD") and BADGE in session:
+        session.pop(BADGE)
 
 
 def navigation_context() -> dict:
@@ -71,7 +94,7 @@ def page_context() -> dict:
     session, user, today, settings = db.session, current_user, local_today(), current_settings()
     now = datetime.now(timezone.utc)
     work = workload.my_work(session, user, today, now)
-    g.work_count = work.counts.total  # the badge of this page needs no second query
+    _keep_count(work.counts.total)  # the badge of this page needs no second query
     context = {
         "work": work, "today": today, "due_soon_days": settings.due_soon_days,
         "case_link": case_link, "step_title": step_title,
