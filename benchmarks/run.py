@@ -214,6 +214,12 @@ def build(url: str, size: int) -> None:
         with psycopg.connect(url.split("?")[0].replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
             c.execute(f"DROP SCHEMA IF EXISTS bench_{size} CASCADE")
             c.execute(f"CREATE SCHEMA bench_{size}")
+            # pg_trgm in public, where every size's search path finds it (an extension is once per
+            # database: made by a size's migration, it would sit in that size's schema alone).
+            c.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            c.execute("DO $$ BEGIN IF (SELECT extnamespace::regnamespace::text FROM pg_extension "
+                      "WHERE extname = 'pg_trgm') <> 'public' THEN ALTER EXTENSION pg_trgm SET SCHEMA public; "
+                      "END IF; END $$")
     app = make_app(url)
     started = time.perf_counter()
     with app.app_context():

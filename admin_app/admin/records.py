@@ -1,5 +1,6 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from flask import flash, g, redirect, request
 from flask_admin import babel as admin_babel
@@ -10,12 +11,12 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Date, DateTime, select
+from sqlalchemy import Date, DateTime, literal, null, select, union_all
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from admin_app.settings import current_settings
-from admin_app.admin.base import ReadOnlyModelView, SecuredModelView, refuse_field, whole_number
+from admin_app.admin.base import STR_COLUMNS, ReadOnlyModelView, SecuredModelView, refuse_field, whole_number
 from admin_app.admin.cases import case_loader
 from admin_app.i18n import show_date, show_datetime
 from admin_app.labels import choices, explain, label
@@ -377,7 +378,12 @@ def _shown_value(view, table: str, field: str, value) -> str:
     if column is not None and column.foreign_keys:
         target = next(iter(column.foreign_keys)).column.table
         related = next((mapper.class_ for mapper in db.Model.registry.mappers if mapper.local_table is target), None)
-        found = db.session.get(related, value) if related is not None else None
+        if related is None:
+            return f"#{value}"
+        known = g.get("audit_references", {})
+        if (related, value) in known:
+            return known[(related, value)]
+        found = db.session.get(related, value)
         return str(found) if found is not None else f"#{value}"
     for screen in _screens_of(view, table):
         for options in ((screen.column_choices or {}).get(field), (screen.form_choices or {}).get(field)):
@@ -467,10 +473,11 @@ class AuditLogView(ReadOnlyModelView):
         return count, rows
 
 
-def _load_references(view, entries) -> list:
-    """The records a page of audit rows names by id, one query per kind of record, so that each
-    change shows a name (`_shown_value`, through the session's identity map) without a query per
-    row. The list holds them: the identity map alone would let them go."""
+def _load_references(view, entries) -> dict:
+    """The names of the records a page of audit rows names by id, {(model, id): name}, so that each
+    change shows a name (`_shown_value`) without a query per row. The kinds whose name is a few of
+    their own columns (STR_COLUMNS) come in one statement for the page, the others one per kind;
+    an id of a deleted record is simply not there."""
     wanted: dict = {}
     for entry in entries:
         model = next((screen.model for screen in _screens_of(view, entry.table_name)), None)
@@ -483,8 +490,24 @@ def _load_references(view, entries) -> list:
             if related is not None:
                 wanted.setdefault(related, set()).update(
                     value for value in values if isinstance(value, int) and not isinstance(value, bool))
-    return [row for related, ids in wanted.items() if ids
-            for row in db.session.execute(select(related).where(related.id.in_(ids))).scalars()]
+    wanted = {related: ids for related, ids in wanted.items() if ids}
+    names: dict = {}
+    by_columns = [related for related in wanted if related.__name__ in STR_COLUMNS]
+    if by_columns:
+        width = max(len(STR_COLUMNS[related.__name__]) for related in by_columns)
+        parts = [select(literal(index).label("kind"), related.id.label("id"),
+                        *(getattr(related, name).label(f"c{n}") for n, name in enumerate(STR_COLUMNS[related.__name__])),
+                        *(null().label(f"c{n}") for n in range(len(STR_COLUMNS[related.__name__]), width)))
+                 .where(related.id.in_(wanted[related])) for index, related in enumerate(by_columns)]
+        for kind, record_id, *values in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            related = by_columns[kind]
+            attributes = STR_COLUMNS[related.__name__]
+            names[(related, record_id)] = str(related.__str__(SimpleNamespace(**dict(zip(attributes, values)))))
+    for related, ids in wanted.items():
+        if related.__name__ not in STR_COLUMNS:
+            names.update(((related, row.id), str(row))
+                         for row in db.session.execute(select(related).where(related.id.in_(ids))).scalars())
+    return names
 
 
 class LockedNowFilter(BaseSQLAFilter):
