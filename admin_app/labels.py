@@ -1,5 +1,6 @@
 """Display labels of the stored codes, one place for lists, filters, forms and exports."""
-from flask_babel import LazyString, gettext
+from flask import g, has_request_context
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from models import (
@@ -132,9 +133,14 @@ def reason_label(kind, reason) -> str:
 
 
 def step_title(number: int) -> str:
-    """`5. Menerima draf dan mendisposisi` in Indonesian, `5. Receive the draft and write a disposition` in English."""
-    step = STEPS[number - 1]
-    return f"{step.number}. {gettext(step.title)}"
+    """`5. Menerima draf dan mendisposisi` in Indonesian, `5. Receive the draft and write a disposition` in English.
+    Translated once per request and language (a list asks for it on every row and in its filters)."""
+    titles = g.setdefault("step_titles", {}) if has_request_context() else {}
+    key = (str(get_locale()), number)
+    if key not in titles:
+        step = STEPS[number - 1]
+        titles[key] = f"{step.number}. {gettext(step.title)}"
+    return titles[key]
 
 
 def step_choices() -> list[tuple[int, LazyString]]:

@@ -14,7 +14,9 @@ For each built database of benchmarks/run.py (same sizes and environment):
    up, then drives /admin/case/ with Debian's `wrk` (C, so the load generator does not take the
    Python threads' share of the 2 cores): LOAD_CLIENTS connections for LOAD_SECONDS. Any answer
    but 200 is an error (a redirect to /login means the session did not hold), and so is every
-   socket error or timeout.
+   socket error or timeout. wrk sends one cookie throughout: the newest one before the load, as a
+   browser would, which keeps the My work badge for WORK_BADGE_SECONDS (a longer load counts the
+   badge again on every request once that has passed; the script says so).
 3. After the Kabag's load: the dashboard (/admin/figures/) once and each export of every case
    (CSV, XLSX) once, streamed and read to the end.
 4. The peak RSS (VmHWM) of every worker (the master's children) is read after the load and after
@@ -52,6 +54,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402  (benchmarks/ is no package: its data helpers, by path)
+from admin_app.config import Config  # noqa: E402  (on sys.path through run)
 
 ROOT = bench.ROOT
 WRK = "/usr/bin/wrk"
@@ -263,7 +266,10 @@ def log_in(server: Server, username: str) -> str:
     if status != 200 or b"model-list" not in page:
         raise SystemExit(f"{CASE_LIST} with {username}'s session answered {status} "
                          f"({headers.get('Location') or 'no case list in the page'})")
-    return cookie
+    # A browser sends the newest cookie: this page's keeps the My work badge for WORK_BADGE_SECONDS
+    # (wrk itself sends one cookie throughout and ignores the new ones it is given).
+    newest = _cookie(headers)
+    return f"session={newest}" if newest else cookie
 
 
 # -- the load ----------------------------------------------------------------------------------------
@@ -346,6 +352,10 @@ def measure(url: str, size: int, script: str) -> list[dict]:
     clients = int(os.environ.get("LOAD_CLIENTS", "8"))
     warmup = int(os.environ.get("LOAD_WARMUP", "3"))
     users = [name for name in os.environ.get("LOAD_USERS", "kabag,staff").split(",") if name]
+    kept = getattr(Config, "WORK_BADGE_SECONDS", None)
+    if kept is not None and warmup + seconds >= kept:
+        print(f"  note: the load outlasts the badge kept in the session ({kept} s): after that every request "
+              f"counts it again, as no browser would", file=sys.stderr, flush=True)
     results = []
     with Server(url) as server:
         workers = server.workers()

@@ -389,6 +389,19 @@ class SecuredModelView(ModelView):
     # Links name a filter (`flt0_overdue_is=1`), never its position in the list of filters.
     named_filter_urls = True
 
+    def _get_filter_groups(self):
+        """The filters as the list's script gets them, translated once per language: the groups
+        are fixed once the view has made its filters (Flask-Admin translates them on every page)."""
+        if not self._filter_groups:
+            return None
+        kept = getattr(self, "_translated_filter_groups", None)
+        if kept is None or kept[0] is not self._filter_groups:
+            kept = self._translated_filter_groups = (self._filter_groups, {})
+        language = str(get_locale())
+        if language not in kept[1]:
+            kept[1][language] = super()._get_filter_groups()
+        return kept[1][language]
+
     def get_filter_arg(self, index, flt) -> str:
         """The filter's English name and operation, whatever the user's language: links and bookmarks
         keep working across a language switch (Flask-Admin slugs the translated name)."""

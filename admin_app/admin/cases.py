@@ -123,6 +123,11 @@ CASE_LABELS = {
 }
 
 
+def _step_cell(title: str) -> Markup:
+    """The list's step: the title cut at 35 characters, the whole of it on hover."""
+    return Markup('<span title="{}">{}</span>').format(title, title[:34] + "…" if len(title) > 35 else title)
+
+
 class CaseView(IndexedSearch, CasePapers, ReassignCases, SecuredModelView):
     screen = "case"
     action_verbs = {"advance": permissions.EDIT, "reassign": permissions.ASSIGN}
@@ -136,9 +141,7 @@ class CaseView(IndexedSearch, CasePapers, ReassignCases, SecuredModelView):
             view.get_url(".details_view", id=case.id), case.registration_number),
         "agreement_type": lambda view, context, case, name: Markup('<abbr title="{}">{}</abbr>').format(
             label(AgreementType, case.agreement_type), case.agreement_type),
-        "current_step": lambda view, context, case, name: Markup('<span title="{}">{}</span>').format(
-            step_title(case.current_step), step_title(case.current_step)[:34] + "…"
-            if len(step_title(case.current_step)) > 35 else step_title(case.current_step)),
+        "current_step": lambda view, context, case, name: _step_cell(step_title(case.current_step)),
     }
     column_formatters_detail = {"due_date": due_badge}
     column_list = ("registration_number", "agreement_type", "title", "subject", "opd", "current_step",
