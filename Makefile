@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup db seed translations benchmark clean
+.PHONY: run test setup db seed translations benchmark benchmark-load clean
 
 $(BIN)/activate: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ translations: setup
 # BENCH_SIZES, BENCH_REPEAT, BENCH_PAGES; BENCH_DATABASE_URL adds 1M cases on PostgreSQL (long).
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
+
+# The case list under load through gunicorn.conf.py and Debian's wrk, over the builds of `make benchmark`;
+# then each worker's peak RSS through the dashboard and both exports (LOAD_SECONDS, LOAD_CLIENTS, LOAD_USERS).
+benchmark-load: setup
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

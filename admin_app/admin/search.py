@@ -91,7 +91,12 @@ def text_search(columns, word: str, how: str = "contains"):
         exact = or_(*(_as_text(column).like(pattern, escape="\\") for column in columns))
         if len(word) < SQLITE_TRIGRAM or not _indexed(columns):
             return exact
-        return and_(fts_match(columns[0].table, word), exact)
+        found = fts_match(columns[0].table, word)
+        if how == "contains" and word.isascii() and len(columns) == len(INDEXED_TEXT[columns[0].table.name]):
+            # A phrase of the trigram table is a substring of one column, its letter case folded as
+            # LIKE folds ASCII: for an ASCII word the per-column test would only repeat it.
+            return found
+        return and_(found, exact)
     exact = or_(*(_as_text(column).ilike(pattern, escape="\\") for column in columns))
     if dialect != "postgresql" or not PG_TRIGRAM.search(word) or not _indexed(columns):
         return exact
