@@ -90,6 +90,10 @@ class Case(Timestamped, Versioned, db.Model):
         # A user's own open cases by step, with their ids (the badge's own cases, those sent back),
         # from the index alone.
         Index("ix_case_assignee", "assigned_to_id", "status", "current_step", "id"),
+        # Each officer's open cases with what makes them due soon or overdue (the supervisors' load
+        # on My work), from the index alone.
+        Index("ix_case_open_assignee", "assigned_to_id", "due_date", "status", "held_since",
+              sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
         # Whether a case is open, for the rows that point to one (the undone dispositions of My work).
         Index("ix_case_id_status", "id", "status"),
         # An OPD's cases, newest received first (the list's OPD filter and its default order).

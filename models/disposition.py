@@ -41,9 +41,16 @@ class Disposition(Timestamped, Versioned, db.Model):
         CheckConstraint(f"step BETWEEN {FIRST_STEP} AND {LAST_STEP}", name="step"),
         CheckConstraint(f"to_role IS NULL OR {_in_values('to_role', Role)}", name="to_role"),
         CheckConstraint("to_user_id IS NOT NULL OR to_role IS NOT NULL", name="has_addressee"),
-        # The undone dispositions by addressee (the dashboard, My work): a few among every one written.
-        Index("ix_disposition_undone", "to_user_id", "to_role", "case_id",
+        # The undone dispositions (the dashboard, My work): a few among every one written, each
+        # person's in due-date order (undated last, as PostgreSQL's index orders them), and with
+        # the role, so the dashboard groups every undone one by addressee from the index alone...
+        Index("ix_disposition_undone_due", "to_user_id", "due_date", "id", "case_id", "to_role",
               sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+        # ... and those to a whole role in due-date order: an index led by the person would not give
+        # them in that order, as "no person" (IS NULL) is no equality to a planner.
+        Index("ix_disposition_undone_role", "to_role", "due_date", "id", "case_id",
+              sqlite_where=text("done_at IS NULL AND to_user_id IS NULL"),
+              postgresql_where=text("done_at IS NULL AND to_user_id IS NULL")),
         # The done ones by when (the list's "Done" filter). Partial: an index of every row would hold
         # the undone as one value, which SQLite's statistics take for a rare one and look up first.
         Index("ix_disposition_done_at", "done_at",

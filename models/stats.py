@@ -97,7 +97,7 @@ class Addressee:
 
 def open_dispositions_per_person(session: Session) -> list[Addressee]:
     """Undone dispositions by addressee, most first: grouped by addressee from the index of the
-    undone ones (ix_disposition_undone), then the few addressees' names."""
+    undone ones (ix_disposition_undone_due), then the few addressees' names."""
     role = case((Disposition.to_user_id.is_(None), Disposition.to_role), else_=None).label("role")
     grouped = (select(Disposition.to_user_id, role, func.count().label("count"))
                .where(Disposition.done_at.is_(None)).group_by(Disposition.to_user_id, role).subquery())

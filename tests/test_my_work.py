@@ -270,3 +270,21 @@ def test_the_badge_is_kept_for_a_minute_and_counted_again_by_my_work_and_own_wri
         make_case(title="Kerja sama keempat", proposal_number="X/4")
         db.session.commit()
     assert _badge(staff.get("/admin/case/").get_data(as_text=True)) == 4
+
+
+def test_dispositions_to_me_and_to_my_role_read_soonest_due_first_undated_last(app, login_as, users, world):
+    """Read as two index ranges (to the person, to the role) and merged: one order over both."""
+    today = local_today()
+    with app.app_context():
+        made = [Disposition(case_id=world["mine"], step=1, author_id=users["kabag"], instruction="study", **who)
+                for who in ({"to_role": "staff", "due_date": today + timedelta(days=4)},
+                            {"to_user_id": users["staff"]},
+                            {"to_user_id": users["staff"], "due_date": today + timedelta(days=6)},
+                            {"to_role": "staff"},
+                            {"to_role": "staff", "due_date": today + timedelta(days=1)},
+                            {"to_user_id": users["staff"], "due_date": today + timedelta(days=2)})]
+        db.session.add_all(made)
+        db.session.commit()
+        ids = [d.id for d in made]
+    shown = login_as("staff").get("/admin/").get_data(as_text=True)
+    assert _rows(shown, "work-dispositions", "disposition") == [ids[4], ids[5], ids[0], ids[2], ids[1], ids[3]]
