@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     request,
     send_file,
@@ -33,6 +34,7 @@ from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoade
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import typefmt
+from flask_admin.model.template import BaseListRowAction, EditRowAction, ViewRowAction
 from flask_babel import LazyString, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -366,6 +368,34 @@ class PanelForm(BaseForm):
             return unbound_field.bind(form=form, **options)
 
 
+# A row id no table holds, written by url_for and by HTML escaping as it is (digits only).
+ROW_MARK = "908070605040302010"
+
+
+def row_url(view, endpoint: str, row_id: int) -> str:
+    """view.get_url(endpoint, id=row_id) for a whole-number id, built once per request and endpoint
+    and copied for each row (a list asks it on every row)."""
+    made = g.setdefault("row_urls", {})
+    key = (view.endpoint, endpoint)
+    if key not in made:
+        made[key] = view.get_url(endpoint, id=ROW_MARK)
+    return made[key].replace(ROW_MARK, str(int(row_id)))
+
+
+class LinkRenderedOnce(BaseListRowAction):
+    """A list's view or edit button, rendered once per page for a placeholder id and copied with each
+    row's own: its macro, url_for and title cost the same on every row (0.05 ms), on every page."""
+
+    def __init__(self, action: BaseListRowAction):
+        super().__init__(action.title)
+        self.action, self.html = action, None
+
+    def render(self, context, row_id, row):
+        if self.html is None:
+            self.html = str(self.action.render(context, ROW_MARK, row))
+        return Markup(self.html.replace(ROW_MARK, str(int(row_id))))
+
+
 class SecuredModelView(ModelView):
     """Configuration-only subclasses set `screen` (the permission table's row) and columns."""
 
@@ -401,6 +431,16 @@ class SecuredModelView(ModelView):
         if language not in kept[1]:
             kept[1][language] = super()._get_filter_groups()
         return kept[1][language]
+
+    def get_list_row_actions(self):
+        """Flask-Admin's row buttons; the view and edit links of a table with whole-number ids made
+        once per page (LinkRenderedOnce). Made anew per request, so a page's copy never outlives it."""
+        actions = super().get_list_row_actions()
+        key = sa_inspect(self.model).primary_key
+        if len(key) != 1 or key[0].type.python_type is not int:
+            return actions
+        return [LinkRenderedOnce(action) if type(action) in (ViewRowAction, EditRowAction) else action
+                for action in actions]
 
     def get_filter_arg(self, index, flt) -> str:
         """The filter's English name and operation, whatever the user's language: links and bookmarks

@@ -24,6 +24,7 @@ from admin_app.admin.base import (
     SecuredModelView,
     parse_id,
     refuse_field,
+    row_url,
     whole_number,
 )
 from admin_app.admin.case_workflow import (
@@ -138,7 +139,7 @@ class CaseView(IndexedSearch, CasePapers, ReassignCases, SecuredModelView):
     column_formatters = {
         "due_date": due_badge,
         "registration_number": lambda view, context, case, name: Markup('<a href="{}">{}</a>').format(
-            view.get_url(".details_view", id=case.id), case.registration_number),
+            row_url(view, ".details_view", case.id), case.registration_number),
         "agreement_type": lambda view, context, case, name: Markup('<abbr title="{}">{}</abbr>').format(
             label(AgreementType, case.agreement_type), case.agreement_type),
         "current_step": lambda view, context, case, name: _step_cell(step_title(case.current_step)),
