@@ -120,6 +120,11 @@ def inert_xlsx_cell(sheet, value):
 # model not named here is exported through the objects, as Flask-Admin does.
 STR_COLUMNS = {"Party": ("name",), "User": ("full_name", "username"), "Case": ("registration_number", "title"),
                "Agreement": ("number",)}
+def label_from_columns(model, values) -> str:
+    """What `model.__str__` writes for a record, from its STR_COLUMNS values alone (no record loaded)."""
+    return str(model.__str__(SimpleNamespace(**dict(zip(STR_COLUMNS[model.__name__], values)))))
+
+
 # Labels of related rows remembered during one export; beyond this many the memory starts over.
 LABEL_MEMO_SIZE = 10_000
 
@@ -713,7 +718,7 @@ class SecuredModelView(ModelView):
             except KeyError:
                 if len(memo) >= LABEL_MEMO_SIZE:
                     memo.clear()
-                text = memo[values] = str(model.__str__(SimpleNamespace(**dict(zip(attributes, values)))))
+                text = memo[values] = label_from_columns(model, values)
                 return text
         return cell
 

@@ -1,6 +1,5 @@
 """Screens of reference data and records: parties, complaints, users, settings, audit log."""
 from datetime import date, datetime, timedelta, timezone
-from types import SimpleNamespace
 
 from flask import flash, g, redirect, request
 from flask_admin import babel as admin_babel
@@ -16,7 +15,14 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from admin_app.settings import current_settings
-from admin_app.admin.base import STR_COLUMNS, ReadOnlyModelView, SecuredModelView, refuse_field, whole_number
+from admin_app.admin.base import (
+    STR_COLUMNS,
+    ReadOnlyModelView,
+    SecuredModelView,
+    label_from_columns,
+    refuse_field,
+    whole_number,
+)
 from admin_app.admin.cases import case_loader
 from admin_app.i18n import show_date, show_datetime
 from admin_app.labels import choices, explain, label
@@ -501,8 +507,7 @@ def _load_references(view, entries) -> dict:
                  .where(related.id.in_(wanted[related])) for index, related in enumerate(by_columns)]
         for kind, record_id, *values in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
             related = by_columns[kind]
-            attributes = STR_COLUMNS[related.__name__]
-            names[(related, record_id)] = str(related.__str__(SimpleNamespace(**dict(zip(attributes, values)))))
+            names[(related, record_id)] = label_from_columns(related, values[:len(STR_COLUMNS[related.__name__])])
     for related, ids in wanted.items():
         if related.__name__ not in STR_COLUMNS:
             names.update(((related, row.id), str(row))
